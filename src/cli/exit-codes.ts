@@ -1,0 +1,16 @@
+// Exit codes, documented in the README: scripts and CI branch on them.
+
+export const EXIT = {
+  /** Every row ended `ok`. */
+  ok: 0,
+  /** The run finished, but some rows are `failed` or `invalid`. */
+  rowsNotOk: 1,
+  /** Usage, configuration or input error: nothing was sent. */
+  usage: 2,
+  /** The provider refused the run itself (bad key, unknown model): stopped early, what was done is written. */
+  providerStopped: 3,
+  /** llmap itself failed unexpectedly (a bug): please report it. */
+  internal: 70,
+  /** Interrupted (Ctrl-C): what was done is written. */
+  interrupted: 130,
+} as const;

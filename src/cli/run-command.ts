@@ -1,0 +1,105 @@
+// `llmap run`: flags → Job → runJob, with progress on stderr and a summary at the end. No business logic here.
+
+import { Command, Option } from 'commander';
+import { loadJob, type Env } from '../job/load-job.js';
+import type { RunOptions } from '../job/run-options.js';
+import { startProgress } from '../observe/progress.js';
+import { runJob, type RunSummary } from '../run-job.js';
+import { EXIT } from './exit-codes.js';
+import { renderSummary } from './render-summary.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: Env;
+}
+
+const EXAMPLES = `
+Examples:
+  # Classify support tickets with a typed answer, against a local simulator (no key, no cost)
+  llmap sim --port 8787 &
+  llmap run examples/tickets.csv -p examples/classify.md -s examples/ticket.schema.json \\
+    -m openai:gpt-4o-mini --base-url http://127.0.0.1:8787/v1 -o tickets.parquet
+
+  # Summarise a filtered Parquet table with Anthropic (key from ANTHROPIC_API_KEY)
+  llmap run --sql "SELECT id, body FROM 'reviews/*.parquet' WHERE lang = 'en'" \\
+    -p "Summarise in one sentence: {{body}}" -m anthropic:claude-3-5-haiku-latest -o summaries.jsonl
+
+  # Spread requests over two vLLM replicas
+  llmap run docs.jsonl -p prompt.md -m openai:meta-llama/Llama-3.1-8B-Instruct \\
+    --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1 -o out.csv
+
+Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input error (nothing sent)
+            3 the provider refused the run (bad key, unknown model) · 130 interrupted (what was done is written)
+`;
+
+export function runCommand(io: CliIo, setExitCode: (code: number) => void): Command {
+  return new Command('run')
+    .description('map a prompt over every row of a table and write the answers as typed columns')
+    .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them')
+    .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
+    .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
+    .option('-m, --model <provider:model>', 'openai:<model> or anthropic:<model> (or LLMAP_MODEL)')
+    .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
+    .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
+    .option('--base-url <url>', 'OpenAI-compatible server or Anthropic endpoint; repeat for replicas', collect, [])
+    .option('--api-key-env <name>', 'environment variable holding the API key')
+    .option('--concurrency <n>', 'requests in flight', '64')
+    .option('--max-attempts <n>', 'attempts per request, retries included', '5')
+    .option('--timeout <seconds>', 'per-request timeout', '120')
+    .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
+    .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
+    .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
+    .option('--limit <n>', 'only the first N rows (a trial run)')
+    .addOption(new Option('--json', 'print the summary as JSON on stdout'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (input: string | undefined, flags: Record<string, unknown>) => {
+      const options = { ...flags, ...(input === undefined ? {} : { input }) } as RunOptions & { json?: boolean };
+      if (Array.isArray(options.baseUrl) && options.baseUrl.length === 0) delete options.baseUrl;
+      const job = loadJob(options, io.env);
+      const summary = await runWithSignals(job, io);
+      io.stderr.write(renderSummary(summary) + '\n');
+      if (options.json) io.stdout.write(JSON.stringify(summary) + '\n');
+      setExitCode(exitCodeFor(summary));
+    });
+}
+
+async function runWithSignals(job: ReturnType<typeof loadJob>, io: CliIo): Promise<RunSummary> {
+  const stop = new AbortController();
+  let progress: ReturnType<typeof startProgress> | undefined;
+  const onSigint = () => {
+    if (stop.signal.aborted) {
+      io.stderr.write('\nllmap: quitting now; the output was not written\n');
+      process.exit(EXIT.interrupted);
+    }
+    stop.abort();
+    const message = `llmap: stopping: no new requests; in-flight ones may finish for ${job.execution.drainMs / 1000}s (Ctrl-C again to quit now)`;
+    if (progress) progress.note(message);
+    else io.stderr.write(message + '\n');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    return await runJob(job, {
+      stopSignal: stop.signal,
+      onStart(stats, warnings) {
+        for (const warning of warnings) io.stderr.write(`llmap: warning: ${warning}\n`);
+        progress = startProgress(stats, io.stderr, Date.now);
+      },
+    });
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+function exitCodeFor(summary: RunSummary): number {
+  if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
+  if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
+  return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

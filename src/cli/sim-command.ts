@@ -1,0 +1,61 @@
+// `llmap sim`: the provider simulator as a server, until Ctrl-C.
+
+import { Command } from 'commander';
+import { startSim, type SimOptions } from '../sim/index.js';
+import type { CliIo } from './run-command.js';
+
+const EXAMPLES = `
+Examples:
+  llmap sim --port 8787
+  llmap sim --port 8787 --latency-ms 300 --jitter-ms 100 --rpm 600 --window-s 1
+  llmap sim --error-rate 0.05 --malformed-rate 0.02 --timeout-rate 0.01
+
+Point llmap at it with --base-url http://127.0.0.1:8787/v1 (openai:) or --base-url http://127.0.0.1:8787 (anthropic:).
+GET /stats counts requests per distinct prompt, to catch a paid call made twice.
+`;
+
+export function simCommand(io: CliIo): Command {
+  return new Command('sim')
+    .description('serve a simulated OpenAI / Anthropic API on 127.0.0.1 (deterministic answers, limits, faults)')
+    .option('--port <n>', 'port (0 picks a free one)', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--latency-ms <ms>', 'delay before each answer', '0')
+    .option('--jitter-ms <ms>', 'uniform ± jitter on the delay', '0')
+    .option('--rpm <n>', 'requests per window before 429')
+    .option('--tpm <n>', 'tokens per window before 429')
+    .option('--window-s <s>', 'length of the rate-limit window in seconds', '60')
+    .option('--error-rate <p>', 'fraction of requests answered 5xx', '0')
+    .option('--timeout-rate <p>', 'fraction of requests never answered', '0')
+    .option('--malformed-rate <p>', 'fraction of answers with broken JSON', '0')
+    .option('--truncate-rate <p>', 'fraction of responses cut off mid-body', '0')
+    .option('--seed <n>', 'seed for fault injection', '1')
+    .option('--api-key-env <name>', 'require the key held in this environment variable')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: Record<string, string | undefined>) => {
+      const number = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]));
+      const options: Record<string, unknown> = {
+        port: number('port'),
+        host: flags['host'],
+        latencyMs: number('latencyMs'),
+        jitterMs: number('jitterMs'),
+        rpm: number('rpm'),
+        tpm: number('tpm'),
+        windowS: number('windowS'),
+        errorRate: number('errorRate'),
+        timeoutRate: number('timeoutRate'),
+        malformedRate: number('malformedRate'),
+        truncateRate: number('truncateRate'),
+        seed: number('seed'),
+        apiKey: flags['apiKeyEnv'] === undefined ? undefined : io.env[flags['apiKeyEnv']],
+      };
+      for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+      const sim = await startSim(options as SimOptions);
+      io.stdout.write(`llmap sim listening on ${sim.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sim.close();
+    });
+}

@@ -1,0 +1,99 @@
+// One row's request, asked until it yields a valid answer or a recorded reason: call (with retries), parse and
+// validate, one repair turn showing the model its answer and the error, then accept, or mark `invalid`.
+
+import type { CompiledSchema } from '../output/answer-schema.js';
+import { parseAnswer } from '../output/parse-answer.js';
+import { ApiCallError } from '../providers/errors/api-call-error.js';
+import type { ChatProvider, ChatRequest, ChatResult } from '../providers/provider.js';
+import { withRetry, type RetryDeps, type RetryEvent, type RetryPolicy } from './retry.js';
+
+export type RowStatus = 'ok' | 'failed' | 'invalid';
+
+export interface RowOutcome {
+  readonly status: RowStatus;
+  /** The validated answer object (with a schema) or text (without). */
+  readonly answer?: Record<string, unknown> | string;
+  readonly error?: string;
+  /** The last raw answer text, kept for `invalid` rows (quarantine). */
+  readonly raw?: string;
+  readonly attempts: number;
+  readonly latencyMs: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly model: string;
+  readonly providerRequestId?: string;
+  /** Set when the failure is the run's, not the row's (bad key, unknown model): the run stops. */
+  readonly stopsRun?: boolean;
+}
+
+export interface AnswerRowDeps extends RetryDeps {
+  readonly provider: ChatProvider;
+  readonly schema: CompiledSchema | undefined;
+  readonly retry: RetryPolicy;
+  readonly now: () => number;
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (event: RetryEvent) => void;
+}
+
+export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {
+  const started = deps.now();
+  const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '' };
+  const call = async (req: ChatRequest) => {
+    const attempted = await withRetry(() => deps.provider.doGenerate(req, signalOption(deps.signal)), deps.retry, deps, {
+      ...signalOption(deps.signal),
+      ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+    });
+    tally.attempts += attempted.attempts;
+    if (attempted.ok) {
+      tally.inputTokens += attempted.value.usage.inputTokens;
+      tally.outputTokens += attempted.value.usage.outputTokens;
+      tally.model = attempted.value.model || tally.model;
+    }
+    return attempted;
+  };
+  const finish = (fields: Omit<RowOutcome, keyof typeof tally | 'latencyMs'>, result?: ChatResult): RowOutcome => ({
+    ...tally,
+    latencyMs: deps.now() - started,
+    ...(result?.providerRequestId === undefined ? {} : { providerRequestId: result.providerRequestId }),
+    ...fields,
+  });
+
+  const first = await call(request);
+  if (!first.ok) return finish(failure(first.error));
+  if (!deps.schema) return finish({ status: 'ok', answer: first.value.text }, first.value);
+
+  const parsed = parseAnswer(first.value.text, deps.schema);
+  if (parsed.ok) return finish({ status: 'ok', answer: parsed.value }, first.value);
+
+  const second = await call(repairRequest(request, first.value.text, parsed.error));
+  if (!second.ok) return finish({ ...failure(second.error), raw: first.value.text });
+  const repaired = parseAnswer(second.value.text, deps.schema);
+  if (repaired.ok) return finish({ status: 'ok', answer: repaired.value }, second.value);
+  return finish({ status: 'invalid', error: `${repaired.error} (after one repair)`, raw: second.value.text }, second.value);
+}
+
+/** The conversation continued: the model sees its own answer and what was wrong with it. */
+export function repairRequest(request: ChatRequest, answer: string, error: string): ChatRequest {
+  return {
+    ...request,
+    messages: [
+      ...request.messages,
+      { role: 'assistant', content: answer },
+      {
+        role: 'user',
+        content: `Your answer was rejected: ${error}. Reply again with only a JSON document that satisfies the schema.`,
+      },
+    ],
+  };
+}
+
+function failure(error: unknown): { status: 'failed'; error: string; stopsRun?: boolean } {
+  if (ApiCallError.isInstance(error)) {
+    return { status: 'failed', error: error.message, ...(error.stopsRun ? { stopsRun: true } : {}) };
+  }
+  return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
+}
+
+function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}

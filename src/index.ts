@@ -1,0 +1,25 @@
+// The library API. The CLI is one user of it:
+//   const job = loadJob({ input: 'tickets.csv', prompt: 'prompt.md', model: 'openai:gpt-4o-mini' }, process.env);
+//   const summary = await runJob(job);
+
+export { runJob, META_COLUMNS, type RunJobDeps, type RunSummary } from './run-job.js';
+export { loadJob, type Env } from './job/load-job.js';
+export type { Job, ModelSpec, ProviderName } from './job/job.js';
+export type { RunOptions } from './job/run-options.js';
+export { InputError } from './job/input-error.js';
+export { Secret } from './job/secret.js';
+export { ApiCallError } from './providers/errors/api-call-error.js';
+export type {
+  ChatProvider,
+  ChatRequest,
+  ChatResult,
+  ChatMessage,
+  AnswerSchema,
+  CallOptions,
+  FinishReason,
+  Usage,
+} from './providers/provider.js';
+export { createProvider } from './providers/create-provider.js';
+export type { HttpClient, HttpResponse } from './providers/http/http-client.js';
+export type { RowOutcome, RowStatus } from './executor/answer-row.js';
+export { startSim, type SimOptions, type SimServer } from './sim/index.js';

@@ -1,0 +1,122 @@
+// Options + environment → Job. The one place that reads the environment (API keys, LLMAP_MODEL), reads the
+// prompt and schema files, and turns every mistake into an InputError before anything is sent.
+
+import { basename, dirname, extname, join } from 'node:path';
+import { loadAnswerSchema } from '../output/answer-schema.js';
+import { compileTemplate } from '../prompt/template.js';
+import { loadPromptSource } from '../prompt/prompt-file.js';
+import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
+import type { OutputFormat } from '../table/write-table.js';
+import { InputError } from './input-error.js';
+import type { Job, ModelSpec, ProviderName } from './job.js';
+import { RunOptionsSchema, type ParsedRunOptions, type RunOptions } from './run-options.js';
+import { Secret } from './secret.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const PROVIDERS: Record<ProviderName, { keyEnv: string }> = {
+  openai: { keyEnv: 'OPENAI_API_KEY' },
+  anthropic: { keyEnv: 'ANTHROPIC_API_KEY' },
+};
+
+const OUTPUT_FORMATS: Record<string, OutputFormat> = { '.parquet': 'parquet', '.jsonl': 'jsonl', '.csv': 'csv' };
+
+export function loadJob(rawOptions: RunOptions, env: Env): Job {
+  const options = parseOptions(rawOptions);
+  const input = tableInput(options);
+  const promptSource = loadPromptSource(options.prompt);
+  const front = promptSource.frontMatter;
+  const schema = options.schema === undefined ? undefined : loadAnswerSchema(options.schema);
+  return {
+    input,
+    limit: options.limit,
+    output: outputTarget(options.out, input),
+    prompt: {
+      origin: promptSource.origin,
+      system: front.system === undefined ? undefined : compileTemplate(front.system, `${promptSource.origin} (system)`),
+      user: compileTemplate(promptSource.body, promptSource.origin),
+    },
+    schema,
+    model: modelSpec(options.model ?? front.model ?? env['LLMAP_MODEL'], options, env),
+    sampling: {
+      temperature: options.temperature ?? front.temperature,
+      maxTokens: options.maxTokens ?? front.max_tokens,
+    },
+    execution: {
+      concurrency: options.concurrency,
+      maxAttempts: options.maxAttempts,
+      timeoutMs: Math.round(options.timeout * 1000),
+      drainMs: Math.round(options.drainTimeout * 1000),
+    },
+  };
+}
+
+function parseOptions(raw: RunOptions): ParsedRunOptions {
+  const parsed = RunOptionsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
+}
+
+function tableInput(options: ParsedRunOptions): TableInput {
+  if (options.input !== undefined && options.sql !== undefined) {
+    throw new InputError('give either an input file or --sql, not both');
+  }
+  if (options.sql !== undefined) return { kind: 'sql', sql: options.sql };
+  if (options.input === undefined) throw new InputError('missing input: give a table file (or glob), or --sql "SELECT ..."');
+  return fileInput(options.input);
+}
+
+function outputTarget(out: string | undefined, input: TableInput): Job['output'] {
+  if (out === undefined) {
+    if (input.kind === 'sql' || isGlob(input.path)) {
+      throw new InputError('missing --out: name the output file (.parquet, .jsonl or .csv)');
+    }
+    const stem = basename(input.path).replace(/(\.(csv|tsv|jsonl|ndjson|parquet))?(\.(gz|zst))?$/i, '');
+    return { path: join(dirname(input.path), `${stem}.llmap.parquet`), format: 'parquet' };
+  }
+  const format = OUTPUT_FORMATS[extname(out).toLowerCase()];
+  if (!format) throw new InputError(`cannot tell the format of --out ${out}: use a .parquet, .jsonl or .csv file`);
+  return { path: out, format };
+}
+
+function modelSpec(model: string | undefined, options: ParsedRunOptions, env: Env): ModelSpec {
+  if (model === undefined) {
+    throw new InputError(
+      'no model: pass --model openai:<model> or anthropic:<model> (or set it in the prompt front matter or LLMAP_MODEL)',
+    );
+  }
+  const colon = model.indexOf(':');
+  const prefix = colon === -1 ? '' : model.slice(0, colon);
+  const modelId = model.slice(colon + 1);
+  if (!(prefix in PROVIDERS)) {
+    throw new InputError(
+      colon === -1
+        ? `model ${model} has no provider prefix: write openai:${model} or anthropic:${model}`
+        : `unknown provider prefix "${prefix}:" in ${model}; known providers: ${Object.keys(PROVIDERS).join(', ')}`,
+    );
+  }
+  if (modelId === '') throw new InputError(`model ${model} names no model after the provider prefix`);
+  const provider = prefix as ProviderName;
+  const baseUrls = (options.baseUrl ?? []).map(parseBaseUrl);
+  const keyEnv = options.apiKeyEnv ?? PROVIDERS[provider].keyEnv;
+  const key = env[keyEnv];
+  // A local server (vLLM, Ollama, llmap sim) usually needs no key; the hosted API always does, and a variable the
+  // user named explicitly must exist.
+  if (!key && (baseUrls.length === 0 || options.apiKeyEnv !== undefined)) {
+    throw new InputError(`missing API key: set ${keyEnv} (the key is read from the environment and never written anywhere)`);
+  }
+  return { provider, modelId, baseUrls, apiKey: key ? new Secret(key) : undefined };
+}
+
+function parseBaseUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(`invalid --base-url ${value}: expected a URL such as http://localhost:8000/v1`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(`invalid --base-url ${value}: only http and https are supported`);
+  }
+  return url;
+}

@@ -1,0 +1,52 @@
+// The options of `llmap run`, as the CLI collects them (strings from flags) or a library user passes them.
+// Validated eagerly, with messages that name the flag.
+
+import { z } from 'zod';
+
+/** A number from a flag (string) or a caller (number), checked with a message that names the flag. */
+const numberFlag = (flag: string, what: string, ok: (n: number) => boolean) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const n = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
+    if (!ok(n)) {
+      ctx.addIssue({ code: 'custom', message: `Expected \`${flag}\` to be ${what}, got ${String(value)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const positiveInt = (flag: string) => numberFlag(flag, 'a positive integer', (n) => Number.isInteger(n) && n > 0);
+const positiveNumber = (flag: string) => numberFlag(flag, 'a positive number', (n) => Number.isFinite(n) && n > 0);
+
+export const RunOptionsSchema = z.object({
+  /** A .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them. */
+  input: z.string().min(1).optional(),
+  /** A DuckDB query to read rows from instead of `input`. */
+  sql: z.string().min(1).optional(),
+  /** A prompt file, or the prompt text itself. */
+  prompt: z.string({ error: 'Missing `--prompt`: a prompt file or inline text with {{column}} placeholders' }).min(1),
+  /** A JSON Schema file or inline JSON for the answer. */
+  schema: z.string().min(1).optional(),
+  /** `openai:<model>` or `anthropic:<model>`. */
+  model: z.string().min(1).optional(),
+  /** Output file: .parquet (default), .jsonl or .csv. */
+  out: z.string().min(1).optional(),
+  /** One or more base URLs (OpenAI-compatible servers, replicas). */
+  baseUrl: z.array(z.string().min(1)).optional(),
+  /** Name of the environment variable holding the API key. */
+  apiKeyEnv: z.string().min(1).optional(),
+  /** @default 64 */
+  concurrency: positiveInt('--concurrency').default(64),
+  /** @default 5 */
+  maxAttempts: positiveInt('--max-attempts').default(5),
+  /** Per-request timeout in seconds. @default 120 */
+  timeout: positiveNumber('--timeout').default(120),
+  /** Seconds to let in-flight requests finish after Ctrl-C. @default 10 */
+  drainTimeout: positiveNumber('--drain-timeout').default(10),
+  temperature: numberFlag('--temperature', 'a number from 0 to 2', (n) => n >= 0 && n <= 2).optional(),
+  maxTokens: positiveInt('--max-tokens').optional(),
+  /** Only the first N rows (for a trial run). */
+  limit: positiveInt('--limit').optional(),
+});
+
+export type RunOptions = z.input<typeof RunOptionsSchema>;
+export type ParsedRunOptions = z.output<typeof RunOptionsSchema>;

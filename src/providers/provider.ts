@@ -1,0 +1,73 @@
+// The provider contract: the one seam between the pipeline and a model, wherever it lives.
+// Types only. Batch APIs, in-process models and embeddings add capabilities here; the pipeline never
+// learns a provider's wire format.
+
+/** A chat message as the pipeline builds it. Provider adapters translate it to their own format. */
+export interface ChatMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** A JSON Schema the answer must satisfy, as the user wrote it (adapters convert it for their backend). */
+export interface AnswerSchema {
+  readonly name: string;
+  readonly jsonSchema: Readonly<Record<string, unknown>>;
+}
+
+/** Everything that determines an answer. Its canonical JSON is the request's content address. */
+export interface ChatRequest {
+  readonly model: string;
+  readonly system?: string;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  readonly schema?: AnswerSchema;
+}
+
+export interface Usage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool' | 'content-filter' | 'other';
+
+export interface ChatResult {
+  /** The answer: free text, or the JSON document as text when a schema was given. */
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+  /** The model as the provider reported it (may differ from the requested alias). */
+  readonly model: string;
+  /** The provider's request id (header or body), for tracing a row back to a call. */
+  readonly providerRequestId?: string;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** What a backend can enforce natively, so unsupported schema parts can be reported before a run. */
+export interface ProviderCapabilities {
+  /** `native`: constrained decoding of a JSON Schema; `tool`: a forced tool call; `none`: prompt only. */
+  readonly structuredOutput: 'native' | 'tool' | 'none';
+}
+
+/**
+ * A chat model behind one small contract. `doGenerate` is the pipeline's only call: it either resolves
+ * with a result or rejects with a typed error (see `errors/`) that says whether a retry may help.
+ */
+export interface ChatProvider {
+  readonly specificationVersion: 'v1';
+  /** `openai`, `anthropic`, ... */
+  readonly provider: string;
+  readonly modelId: string;
+  readonly capabilities: ProviderCapabilities;
+  /**
+   * Parts of a schema this backend cannot enforce (JSON pointers with the keyword), reported before a run.
+   * Local validation still enforces them.
+   */
+  unsupportedSchemaParts(schema: AnswerSchema): readonly string[];
+  doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

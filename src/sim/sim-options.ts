@@ -1,0 +1,147 @@
+// The simulator's options, checked once when it starts so a typo fails loudly instead of simulating
+// something else. Everything after this file reads a `SimConfig` whose values are known to be sound.
+
+export interface SimOptions {
+  /**
+   * Port to listen on; 0 picks a free one (read it back from `SimServer.port`).
+   * @default 0
+   */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /**
+   * Delay before each answer (and each injected fault), in milliseconds.
+   * @default 0
+   */
+  latencyMs?: number;
+  /**
+   * The delay varies uniformly within `latencyMs ± jitterMs` (never below 0).
+   * @default 0
+   */
+  jitterMs?: number;
+  /**
+   * Requests admitted per window; further requests get 429. Unlimited when absent.
+   * @example 500
+   */
+  rpm?: number;
+  /**
+   * Tokens admitted per window, each request costing its prompt tokens plus its `max_tokens`
+   * (see `rateLimitTokenCost`). Unlimited when absent.
+   */
+  tpm?: number;
+  /**
+   * Length of a rate-limit window in seconds. Real providers count per minute; tests shrink it. The limit
+   * headers still report `rpm` and `tpm` as given.
+   * @default 60
+   */
+  windowS?: number;
+  /** Share of requests answered with a 5xx (and 529 for Anthropic), between 0 and 1. @default 0 */
+  errorRate?: number;
+  /** Share of requests never answered: the socket is held until the client gives up. @default 0 */
+  timeoutRate?: number;
+  /** Share of requests answered 200 with broken JSON as the answer. @default 0 */
+  malformedRate?: number;
+  /** Share of requests whose body is cut off mid-way and the connection dropped. @default 0 */
+  truncateRate?: number;
+  /**
+   * Seed for the fault and jitter draws, so a run can be replayed. Answers do not depend on it.
+   * @default 1
+   */
+  seed?: number;
+  /**
+   * When set, OpenAI requests must carry `Authorization: Bearer <apiKey>` and Anthropic requests
+   * `x-api-key: <apiKey>`, or get 401.
+   */
+  apiKey?: string;
+}
+
+/** Options after validation, with defaults applied. */
+export interface SimConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly latencyMs: number;
+  readonly jitterMs: number;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+  readonly windowMs: number;
+  readonly errorRate: number;
+  readonly timeoutRate: number;
+  readonly malformedRate: number;
+  readonly truncateRate: number;
+  readonly seed: number;
+  readonly apiKey: string | undefined;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'port',
+  'host',
+  'latencyMs',
+  'jitterMs',
+  'rpm',
+  'tpm',
+  'windowS',
+  'errorRate',
+  'timeoutRate',
+  'malformedRate',
+  'truncateRate',
+  'seed',
+  'apiKey',
+]);
+
+/** Validates `options` and applies defaults; throws a `TypeError` naming the first bad option. */
+export function resolveSimOptions(options: SimOptions): SimConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected the simulator options to be an object, got ${describe(options)}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown simulator option \`${name}\``);
+  }
+  const rate = (name: keyof SimOptions): number =>
+    check<number>(options, name, 0, (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number between 0 and 1');
+  const nonNegative = (name: keyof SimOptions): number =>
+    check<number>(options, name, 0, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
+  const positiveInteger = (name: keyof SimOptions): number | undefined =>
+    check<number | undefined>(options, name, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer');
+
+  const config: SimConfig = {
+    port: check<number>(options, 'port', 0, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535, 'an integer between 0 and 65535'),
+    host: check<string>(options, 'host', '127.0.0.1', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
+    latencyMs: nonNegative('latencyMs'),
+    jitterMs: nonNegative('jitterMs'),
+    rpm: positiveInteger('rpm'),
+    tpm: positiveInteger('tpm'),
+    windowMs:
+      1000 * check<number>(options, 'windowS', 60, (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number'),
+    errorRate: rate('errorRate'),
+    timeoutRate: rate('timeoutRate'),
+    malformedRate: rate('malformedRate'),
+    truncateRate: rate('truncateRate'),
+    seed: check<number>(options, 'seed', 1, (v) => Number.isSafeInteger(v), 'an integer'),
+    apiKey: check<string | undefined>(options, 'apiKey', undefined, (v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
+  };
+  const faultTotal = config.errorRate + config.timeoutRate + config.malformedRate + config.truncateRate;
+  if (faultTotal > 1) {
+    throw new TypeError(
+      `Expected \`errorRate\`, \`timeoutRate\`, \`malformedRate\` and \`truncateRate\` to sum to at most 1, got ${faultTotal}`,
+    );
+  }
+  return config;
+}
+
+/** The option's value if present and acceptable, `fallback` if absent; throws otherwise. */
+function check<T>(
+  options: SimOptions,
+  name: keyof SimOptions,
+  fallback: T,
+  accepts: (value: unknown) => boolean,
+  expected: string,
+): T {
+  const value: unknown = options[name];
+  if (value === undefined) return fallback;
+  if (!accepts(value)) throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+  return value as T;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}

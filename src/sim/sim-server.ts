@@ -1,0 +1,170 @@
+// The simulator's HTTP server: routes the provider endpoints to the request flow and serves the admin
+// endpoints (/health, /stats). All state lives in the closure of one `startSim` call, so several simulators
+// can run side by side in one process.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropicDialect } from './anthropic-dialect.js';
+import { createFaultPicker } from './fault-picker.js';
+import { handleChat, type ChatContext } from './handle-chat.js';
+import { openAiDialect, openAiError } from './openai-dialect.js';
+import type { ProviderDialect } from './provider-dialect.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createRandom, deriveSeed } from './seeded-random.js';
+import type { SimCall } from './sim-call.js';
+import { resolveSimOptions, type SimOptions } from './sim-options.js';
+import { createStatsRecorder, type SimStats } from './sim-stats.js';
+import { countPromptTokens } from './token-count.js';
+
+export interface SimServer {
+  /** Base URL, e.g. `http://127.0.0.1:40123`; clients append `/v1/chat/completions` or `/v1/messages`. */
+  readonly url: string;
+  readonly port: number;
+  /** Counts since the start or the last reset; `'prompts'` adds the per-prompt map. */
+  stats(detail?: 'prompts'): SimStats;
+  /** Zeroes the stats and forgets the current rate-limit window, like `POST /stats/reset`. */
+  resetStats(): void;
+  /** Stops listening and drops every connection, held ones included. */
+  close(): Promise<void>;
+}
+
+/** What the simulator takes from its surroundings, replaceable in tests. */
+export interface SimDependencies {
+  /** Wall clock in epoch milliseconds, for rate-limit windows and `created`. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The most a request body may hold; a real provider's limit is of the same order. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+// Distinct salts so the fault and jitter streams do not move in step although they share the user's seed.
+const FAULT_SALT = 0x0fa17;
+const JITTER_SALT = 0x717e5;
+
+/**
+ * Starts a simulated OpenAI + Anthropic endpoint. Resolves once it listens; throws a `TypeError` at once
+ * for invalid options.
+ * @example
+ * const sim = await startSim({ rpm: 600, errorRate: 0.05 });
+ * // point a client at `${sim.url}/v1`, then:
+ * await sim.close();
+ */
+export async function startSim(options: SimOptions = {}, dependencies: SimDependencies = {}): Promise<SimServer> {
+  const config = resolveSimOptions(options);
+  const now = dependencies.now ?? Date.now;
+  countPromptTokens(['warm up']); // loads the encoding now, not inside the first request's latency
+  const stats = createStatsRecorder();
+  // Each simulated provider has its own budget, as two real accounts would.
+  const limits = { rpm: config.rpm, tpm: config.tpm, windowMs: config.windowMs };
+  const openAiLimiter = createRateLimiter(limits, now);
+  const anthropicLimiter = createRateLimiter(limits, now);
+  const jitter = createRandom(deriveSeed(config.seed, JITTER_SALT));
+  const timers = new Set<NodeJS.Timeout>();
+  let sequence = 0;
+
+  const context: Omit<ChatContext, 'limiter'> = {
+    config,
+    stats,
+    faults: createFaultPicker(config, createRandom(deriveSeed(config.seed, FAULT_SALT))),
+    now,
+    nextSequence: () => ++sequence,
+    afterLatency(send) {
+      const delay = config.jitterMs === 0 ? config.latencyMs : config.latencyMs + (jitter() * 2 - 1) * config.jitterMs;
+      if (delay <= 0) return send();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        send();
+      }, delay);
+      timers.add(timer);
+    },
+  };
+
+  const openAi: ChatContext = { ...context, limiter: openAiLimiter };
+  const anthropic: ChatContext = { ...context, limiter: anthropicLimiter };
+  const chat = <Call extends SimCall>(
+    chatContext: ChatContext,
+    dialect: ProviderDialect<Call>,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): void => readBody(request, (body) => handleChat(chatContext, dialect, request, response, body));
+  const reset = (): void => {
+    stats.reset();
+    openAiLimiter.reset();
+    anthropicLimiter.reset();
+  };
+
+  const server = createServer((request, response) => {
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const route = `${request.method ?? 'GET'} ${path}`;
+    switch (route) {
+      case 'POST /v1/chat/completions':
+        return chat(openAi, openAiDialect, request, response);
+      case 'POST /v1/messages':
+        return chat(anthropic, anthropicDialect, request, response);
+      case 'GET /health':
+        return sendJson(response, 200, { ok: true });
+      case 'GET /stats': {
+        const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+        return sendJson(response, 200, stats.snapshot(query.get('detail') === 'prompts'));
+      }
+      case 'POST /stats/reset':
+        reset();
+        return sendJson(response, 200, { ok: true });
+      default: {
+        const notFound = openAiError(404, `Invalid URL (${route})`, 'invalid_request_error');
+        response.writeHead(404, { 'content-type': 'application/json' });
+        response.end(notFound.body);
+      }
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    stats: (detail) => stats.snapshot(detail === 'prompts'),
+    resetStats: reset,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        // Held (timeout-fault) and keep-alive sockets would otherwise keep close() waiting for the client.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Collects the request body; hands over `undefined` instead when it exceeds the size limit. */
+function readBody(request: IncomingMessage, onBody: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // A client that hangs up mid-body just leaves: nothing is waiting for this request yet.
+  request.on('error', () => undefined);
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (size > MAX_BODY_BYTES) onBody(undefined);
+    else onBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}

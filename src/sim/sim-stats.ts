@@ -1,0 +1,93 @@
+// What the simulator has seen, for tests and for `GET /stats`: outcomes by status, and per distinct prompt
+// how often it was asked and answered, so a test can catch a paid call made twice.
+
+/** One distinct prompt (system, full messages and schema), as counted since the last reset. */
+export interface PromptStats {
+  /** Requests carrying this prompt, whatever their outcome. */
+  readonly requests: number;
+  /** Of those, the ones answered 200: each one a call the user would have paid for. */
+  readonly ok: number;
+  /** The first user message, cut to 80 characters, to tell prompts apart when reading. */
+  readonly firstUserText: string;
+}
+
+export interface SimStats {
+  /** Requests to the provider endpoints, whatever their outcome. */
+  readonly requests: number;
+  /** Outcomes by HTTP status (`"200"`, `"429"`, …), plus `"timeout"` and `"truncated"` for those faults. */
+  readonly byStatus: Readonly<Record<string, number>>;
+  /** Injected faults. Malformed answers are 200s in `byStatus`, so they are counted here too. */
+  readonly faults: { readonly error: number; readonly timeout: number; readonly malformed: number; readonly truncated: number };
+  readonly prompts: {
+    readonly distinct: number;
+    /** Prompts answered 200 more than once: paid for twice. */
+    readonly answeredMoreThanOnce: number;
+  };
+  /** Keyed by the prompt key (SHA-1 hex); present only when asked for, as it can be large. */
+  readonly perPrompt?: Readonly<Record<string, PromptStats>>;
+}
+
+export type Fault = 'error' | 'timeout' | 'malformed' | 'truncated';
+
+export interface PromptIdentity {
+  readonly key: string;
+  readonly firstUserText: string;
+}
+
+export interface StatsRecorder {
+  /** Counts one provider request: its outcome, the fault injected if any, and the prompt if it parsed. */
+  record(outcome: string, prompt: PromptIdentity | undefined, fault?: Fault): void;
+  snapshot(withPrompts: boolean): SimStats;
+  reset(): void;
+}
+
+interface PromptCounts {
+  requests: number;
+  ok: number;
+  readonly firstUserText: string;
+}
+
+const FIRST_USER_TEXT_LENGTH = 80;
+
+export function createStatsRecorder(): StatsRecorder {
+  let requests = 0;
+  let answeredMoreThanOnce = 0;
+  let byStatus = new Map<string, number>();
+  let perPrompt = new Map<string, PromptCounts>();
+  let faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
+
+  return {
+    record(outcome, prompt, fault) {
+      requests++;
+      byStatus.set(outcome, (byStatus.get(outcome) ?? 0) + 1);
+      if (fault !== undefined) faults[fault]++;
+      if (prompt === undefined) return;
+      let counts = perPrompt.get(prompt.key);
+      if (counts === undefined) {
+        counts = { requests: 0, ok: 0, firstUserText: prompt.firstUserText.slice(0, FIRST_USER_TEXT_LENGTH) };
+        perPrompt.set(prompt.key, counts);
+      }
+      counts.requests++;
+      if (outcome === '200' && ++counts.ok === 2) answeredMoreThanOnce++;
+    },
+    snapshot(withPrompts) {
+      const stats: SimStats = {
+        requests,
+        byStatus: Object.fromEntries(byStatus),
+        faults: { ...faults },
+        prompts: { distinct: perPrompt.size, answeredMoreThanOnce },
+      };
+      if (!withPrompts) return stats;
+      const prompts: Record<string, PromptStats> = {};
+      for (const [key, counts] of perPrompt) prompts[key] = { ...counts };
+      return { ...stats, perPrompt: prompts };
+    },
+    reset() {
+      requests = 0;
+      answeredMoreThanOnce = 0;
+      byStatus = new Map();
+      perPrompt = new Map();
+      faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
+    },
+  };
+}

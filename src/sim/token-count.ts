@@ -1,0 +1,33 @@
+// Token figures the simulator reports in `usage` and charges against `tpm`. Exported so llmap's cost
+// estimate can use the very same formula and be checked against the simulator to the token.
+import { countTokens } from 'gpt-tokenizer';
+
+// Prompts are user data: text that happens to look like a special token (`<|endoftext|>`) is counted as
+// ordinary text instead of making the tokenizer throw. Never mutated.
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() } as const;
+
+/**
+ * Prompt tokens, exactly: `countTokens(parts.join('\n'))` with the o200k_base encoding, where `parts` is the
+ * system prompt (when present and non-empty) followed by the text of every message in order. A message's
+ * text is its string content, or the texts of its content blocks joined with '\n' (see `messageText` in each
+ * dialect). Roles, names, schemas and tool definitions are not counted: the simulator charges for words only.
+ */
+export function countPromptTokens(parts: readonly string[]): number {
+  return countTokens(parts.join('\n'), PLAIN_TEXT);
+}
+
+/**
+ * Completion tokens, exactly: `countTokens(answerText)` with o200k_base. For a tool call the answer text is
+ * `JSON.stringify(input)`; for several choices (`n`) the figures are summed.
+ */
+export function countCompletionTokens(answerText: string): number {
+  return countTokens(answerText, PLAIN_TEXT);
+}
+
+/**
+ * Tokens one request costs against `tpm`, counted when it arrives as the providers do: prompt tokens plus
+ * the completion tokens it asks for at most (`max_tokens`, 0 when absent).
+ */
+export function rateLimitTokenCost(promptTokens: number, maxTokens: number | undefined): number {
+  return promptTokens + (maxTokens ?? 0);
+}

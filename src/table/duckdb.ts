@@ -1,0 +1,34 @@
+// One DuckDB instance per job, in memory, shared by the reader and the writer. Its memory is capped so a
+// large table streams through it rather than into it.
+
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface DuckDB {
+  readonly connection: DuckDBConnection;
+  close(): void;
+}
+
+export async function openDuckDB(options: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDB> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit ?? '1GB',
+    ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
+  });
+  const connection = await instance.connect();
+  return {
+    connection,
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** A string as an SQL literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A name as an SQL identifier. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,100 @@
+// Shared by the end-to-end tests: the real CLI as a child process, a simulator, and reading outputs back.
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { openDuckDB } from '../src/table/duckdb.js';
+
+export const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunningCli {
+  readonly child: ReturnType<typeof spawn>;
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts `llmap <args>` with only the given environment variables (plus PATH). */
+export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolvePromise) => {
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, env).done;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `llmap-${prefix}-`));
+}
+
+/** A CSV of `rows` product reviews: id, text, stars. Streams to disk, so large tables cost no memory. */
+export async function writeReviewsCsv(path: string, rows: number): Promise<string> {
+  const out = createWriteStream(path);
+  out.write('id,text,stars\n');
+  for (let i = 0; i < rows; i++) {
+    const line = `${i},"Review ${i}: the blender ${i % 3 === 0 ? 'broke after a week' : 'works, ""fine"" mostly'}",${(i % 5) + 1}\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
+
+/** Every row of an output file (any format DuckDB reads), in file order, in DuckDB's JSON form. */
+export async function readRows(path: string): Promise<Record<string, unknown>[]> {
+  const db = await openDuckDB();
+  try {
+    const reader = await db.connection.runAndReadAll(`SELECT * FROM '${path.replaceAll("'", "''")}'`);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Column name → DuckDB type of an output file. */
+export async function readColumnTypes(path: string): Promise<Record<string, string>> {
+  const db = await openDuckDB();
+  try {
+    const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM '${path.replaceAll("'", "''")}'`);
+    return Object.fromEntries(reader.getRowObjectsJson().map((r) => [String(r['column_name']), String(r['column_type'])]));
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs one SQL statement in a fresh in-memory DuckDB (e.g. a COPY that makes a Parquet fixture). */
+export async function duckdbRun(sql: string): Promise<void> {
+  const db = await openDuckDB();
+  try {
+    await db.connection.run(sql);
+  } finally {
+    db.close();
+  }
+}
+
+/** The rows of one query, in DuckDB's JSON form. */
+export async function duckdbRows(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await openDuckDB();
+  try {
+    return (await db.connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
