@@ -133,7 +133,13 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     return {
       output,
       quarantine: quarantine.finish(),
-      rows: { total: source.rowCount, written: writer.rowsWritten, ok: stats.ok, failed: stats.failed, invalid: stats.invalid },
+      rows: {
+        total: source.rowCount,
+        written: writer.rowsWritten,
+        ok: stats.ok,
+        failed: stats.failed,
+        invalid: stats.invalid,
+      },
       tokens: { input: stats.inputTokens, output: stats.outputTokens },
       retries: stats.retries,
       elapsedMs: now() - stats.startedAt,
@@ -152,7 +158,11 @@ function limitedSql(job: Job): string {
 
 /** Input columns, then the answer's, then the audit columns; a clash is an input error, never a silent overwrite. */
 function outputColumns(input: readonly Column[], answer: readonly OutputColumn[]): OutputColumn[] {
-  const inputCols: OutputColumn[] = input.map((c) => ({ name: c.name, type: c.type, nested: /^(STRUCT|MAP|JSON|UNION)|\]$/.test(c.type) }));
+  const inputCols: OutputColumn[] = input.map((c) => ({
+    name: c.name,
+    type: c.type,
+    nested: /^(STRUCT|MAP|JSON|UNION)|\]$/.test(c.type),
+  }));
   const taken = new Set(input.map((c) => c.name));
   for (const column of [...answer, ...META_COLUMNS]) {
     if (taken.has(column.name)) {

@@ -12,7 +12,10 @@ describe('bad input is refused before any request', () => {
   const good = join(dir, 'good.csv');
   writeFileSync(good, 'id,text\n1,hello\n2,world\n');
   const schema = join(dir, 'schema.json');
-  writeFileSync(schema, JSON.stringify({ type: 'object', properties: { label: { type: 'string' } }, required: ['label'] }));
+  writeFileSync(
+    schema,
+    JSON.stringify({ type: 'object', properties: { label: { type: 'string' } }, required: ['label'] }),
+  );
   let sim: SimServer;
   before(async () => (sim = await startSim({ port: 0 })));
   after(() => sim.close());
@@ -25,7 +28,10 @@ describe('bad input is refused before any request', () => {
     },
     {
       name: 'an empty input',
-      args: () => (writeFileSync(join(dir, 'empty.csv'), 'id,text\n'), ['run', join(dir, 'empty.csv'), '-p', 'x {{text}}']),
+      args: () => (
+        writeFileSync(join(dir, 'empty.csv'), 'id,text\n'),
+        ['run', join(dir, 'empty.csv'), '-p', 'x {{text}}']
+      ),
       message: /input .*empty\.csv has no rows/,
     },
     {
@@ -56,7 +62,18 @@ describe('bad input is refused before any request', () => {
     },
     {
       name: 'a missing API key',
-      args: () => ['run', good, '-p', 'x {{text}}', '-m', 'anthropic:claude-sonnet-4-5', '--api-key-env', 'NO_SUCH_KEY', '--base-url', sim.url],
+      args: () => [
+        'run',
+        good,
+        '-p',
+        'x {{text}}',
+        '-m',
+        'anthropic:claude-sonnet-4-5',
+        '--api-key-env',
+        'NO_SUCH_KEY',
+        '--base-url',
+        sim.url,
+      ],
       message: /missing API key: set NO_SUCH_KEY/,
     },
     {

@@ -35,8 +35,20 @@ describe('llmap run under injected faults', () => {
     test('every row is ok or failed/invalid with a reason; no invalid answer is ok; invalid rows are quarantined', async () => {
       const out = join(dir, 'faults.parquet');
       const result = await runCli([
-        'run', input, '-p', 'Rate: {{text}}', '-s', schemaPath, '-m', 'openai:m', '--base-url', `${sim.url}/v1`, '-o', out,
-        '--max-attempts', '2',
+        'run',
+        input,
+        '-p',
+        'Rate: {{text}}',
+        '-s',
+        schemaPath,
+        '-m',
+        'openai:m',
+        '--base-url',
+        `${sim.url}/v1`,
+        '-o',
+        out,
+        '--max-attempts',
+        '2',
       ]);
       const rows = await readRows(out);
       assert.equal(rows.length, 3000);
@@ -45,7 +57,10 @@ describe('llmap run under injected faults', () => {
         const status = String(row['_status']);
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'ok') {
-          assert.ok(validate({ sentiment: row['sentiment'], score: Number(row['score']) }), `row ${String(row['id'])} ok but invalid`);
+          assert.ok(
+            validate({ sentiment: row['sentiment'], score: Number(row['score']) }),
+            `row ${String(row['id'])} ok but invalid`,
+          );
           assert.equal(row['_error'], null);
         } else {
           assert.ok(['failed', 'invalid'].includes(status));
@@ -66,7 +81,10 @@ describe('llmap run under injected faults', () => {
           .trim()
           .split('\n')
           .map((l) => JSON.parse(l) as { row: number; raw: string; error: string });
-        assert.deepEqual(quarantined.map((q) => q.row), invalidIds);
+        assert.deepEqual(
+          quarantined.map((q) => q.row),
+          invalidIds,
+        );
         for (const q of quarantined) assert.ok(q.raw.length > 0 && q.error.length > 0);
       }
     });
@@ -80,11 +98,29 @@ describe('llmap run under injected faults', () => {
     test('are retried: every row ends ok', async () => {
       const out = join(dir, 'timeouts.jsonl');
       const result = await runCli([
-        'run', '--sql', `SELECT * FROM '${input}' LIMIT 300`, '-p', 'Rate: {{text}}', '-s', schemaPath, '-m', 'openai:m',
-        '--base-url', `${sim.url}/v1`, '-o', out, '--timeout', '0.5', '--max-attempts', '6',
+        'run',
+        '--sql',
+        `SELECT * FROM '${input}' LIMIT 300`,
+        '-p',
+        'Rate: {{text}}',
+        '-s',
+        schemaPath,
+        '-m',
+        'openai:m',
+        '--base-url',
+        `${sim.url}/v1`,
+        '-o',
+        out,
+        '--timeout',
+        '0.5',
+        '--max-attempts',
+        '6',
       ]);
       assert.equal(result.code, 0, result.stderr);
-      const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.equal(rows.length, 300);
       assert.ok(rows.every((r) => r['_status'] === 'ok'));
       assert.ok(sim.stats().faults.timeout > 0 && sim.stats().faults.truncated > 0);

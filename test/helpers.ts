@@ -5,7 +5,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { openDuckDB } from '../src/table/duckdb.js';
+import { describeRelation, openDuckDB, sqlString } from '../src/table/duckdb.js';
 
 export const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
 
@@ -61,8 +61,8 @@ export async function writeReviewsCsv(path: string, rows: number): Promise<strin
 export async function readRows(path: string): Promise<Record<string, unknown>[]> {
   const db = await openDuckDB();
   try {
-    const reader = await db.connection.runAndReadAll(`SELECT * FROM '${path.replaceAll("'", "''")}'`);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    const reader = await db.connection.runAndReadAll(`SELECT * FROM ${sqlString(path)}`);
+    return reader.getRowObjectsJson();
   } finally {
     db.close();
   }
@@ -72,8 +72,8 @@ export async function readRows(path: string): Promise<Record<string, unknown>[]>
 export async function readColumnTypes(path: string): Promise<Record<string, string>> {
   const db = await openDuckDB();
   try {
-    const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM '${path.replaceAll("'", "''")}'`);
-    return Object.fromEntries(reader.getRowObjectsJson().map((r) => [String(r['column_name']), String(r['column_type'])]));
+    const columns = await describeRelation(db, sqlString(path));
+    return Object.fromEntries(columns.map((c) => [c.name, c.type]));
   } finally {
     db.close();
   }
@@ -93,7 +93,7 @@ export async function duckdbRun(sql: string): Promise<void> {
 export async function duckdbRows(sql: string): Promise<Record<string, unknown>[]> {
   const db = await openDuckDB();
   try {
-    return (await db.connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    return (await db.connection.runAndReadAll(sql)).getRowObjectsJson();
   } finally {
     db.close();
   }

@@ -15,7 +15,20 @@ test('SIGINT: exit 130, the finished rows are written in input order, the rest a
   const dir = tempDir('interrupt');
   const input = await writeReviewsCsv(join(dir, 'in.csv'), 5000);
   const out = join(dir, 'out.parquet');
-  const running = startCli(['run', input, '-p', 'x {{text}}', '-m', 'openai:m', '--base-url', `${sim.url}/v1`, '-o', out, '--concurrency', '8']);
+  const running = startCli([
+    'run',
+    input,
+    '-p',
+    'x {{text}}',
+    '-m',
+    'openai:m',
+    '--base-url',
+    `${sim.url}/v1`,
+    '-o',
+    out,
+    '--concurrency',
+    '8',
+  ]);
   while (sim.stats().requests < 40) await sleep(20);
   running.child.kill('SIGINT');
   const result = await running.done;

@@ -1,7 +1,6 @@
 // Provider paths end to end: Anthropic Messages with a forced tool, replicas with one down, a rejected key.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
@@ -26,7 +25,20 @@ describe('providers', () => {
   test('anthropic: answers come from a forced tool call and land in typed columns', async () => {
     const out = join(dir, 'anthropic.parquet');
     const result = await runCli(
-      ['run', input, '-p', 'Topic of: {{text}}', '-s', SCHEMA, '-m', 'anthropic:claude-sonnet-4-5', '--base-url', sim.url, '-o', out],
+      [
+        'run',
+        input,
+        '-p',
+        'Topic of: {{text}}',
+        '-s',
+        SCHEMA,
+        '-m',
+        'anthropic:claude-sonnet-4-5',
+        '--base-url',
+        sim.url,
+        '-o',
+        out,
+      ],
       { ANTHROPIC_API_KEY: 'sk-ant-test' },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -44,9 +56,24 @@ describe('providers', () => {
     try {
       const out = join(dir, 'replicas.parquet');
       const result = await runCli([
-        'run', input, '-p', 'Topic of: {{text}}', '-s', SCHEMA, '-m', 'openai:m', '-o', out,
-        '--base-url', `${sim.url}/v1`, '--base-url', `${second.url}/v1`, '--base-url', 'http://127.0.0.1:9/v1',
-        '--max-attempts', '4',
+        'run',
+        input,
+        '-p',
+        'Topic of: {{text}}',
+        '-s',
+        SCHEMA,
+        '-m',
+        'openai:m',
+        '-o',
+        out,
+        '--base-url',
+        `${sim.url}/v1`,
+        '--base-url',
+        `${second.url}/v1`,
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--max-attempts',
+        '4',
       ]);
       assert.equal(result.code, 0, result.stderr);
       const rows = await readRows(out);
@@ -62,7 +89,20 @@ describe('providers', () => {
     try {
       const out = join(dir, 'locked.parquet');
       const result = await runCli(
-        ['run', input, '-p', 'x {{text}}', '-m', 'openai:m', '--base-url', `${locked.url}/v1`, '-o', out, '--concurrency', '4'],
+        [
+          'run',
+          input,
+          '-p',
+          'x {{text}}',
+          '-m',
+          'openai:m',
+          '--base-url',
+          `${locked.url}/v1`,
+          '-o',
+          out,
+          '--concurrency',
+          '4',
+        ],
         { OPENAI_API_KEY: 'sk-wrong' },
       );
       assert.equal(result.code, 3, result.stderr);

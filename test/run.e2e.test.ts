@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { startSim, type SimServer } from '../src/sim/index.js';
-import { duckdbRun, readColumnTypes, readRows, runCli, startCli, tempDir, writeReviewsCsv } from './helpers.js';
+import { duckdbRun, readColumnTypes, readRows, runCli, tempDir, writeReviewsCsv } from './helpers.js';
 
 const SCHEMA = {
   type: 'object',
@@ -27,7 +27,8 @@ const SCHEMA = {
   additionalProperties: false,
 };
 const ANSWER_FIELDS = Object.keys(SCHEMA.properties);
-const PROMPT = '---\nsystem: You label product reviews.\ntemperature: 0\n---\nLabel this review ({{stars}} stars): {{text}}';
+const PROMPT =
+  '---\nsystem: You label product reviews.\ntemperature: 0\n---\nLabel this review ({{stars}} stars): {{text}}';
 
 /** The answer part of an output row, as an object to validate against the schema. */
 function answerOf(row: Record<string, unknown>): Record<string, unknown> {
@@ -113,12 +114,40 @@ describe('llmap run against llmap sim', () => {
     writeFileSync(input, ['{"q":"What is a lake?"}', '{"q":"Why is the sky blue?"}', '{"q":null}'].join('\n') + '\n');
     const out = join(dir, 'answers.jsonl');
     const result = await runCli([
-      'run', input, '-p', 'Answer briefly: {{ q | default: "nothing" }}', '-m', 'openai:m', '--base-url', `${sim.url}/v1`, '-o', out,
+      'run',
+      input,
+      '-p',
+      'Answer briefly: {{ q | default: "nothing" }}',
+      '-m',
+      'openai:m',
+      '--base-url',
+      `${sim.url}/v1`,
+      '-o',
+      out,
     ]);
     assert.equal(result.code, 0, result.stderr);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(rows.map((r) => Object.keys(r)), Array(3).fill(['q', 'answer', '_status', '_error', '_attempts', '_latency_ms', '_input_tokens', '_output_tokens', '_model']));
-    assert.deepEqual(rows.map((r) => r['q']), ['What is a lake?', 'Why is the sky blue?', null]);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      rows.map((r) => Object.keys(r)),
+      Array(3).fill([
+        'q',
+        'answer',
+        '_status',
+        '_error',
+        '_attempts',
+        '_latency_ms',
+        '_input_tokens',
+        '_output_tokens',
+        '_model',
+      ]),
+    );
+    assert.deepEqual(
+      rows.map((r) => r['q']),
+      ['What is a lake?', 'Why is the sky blue?', null],
+    );
     for (const row of rows) {
       assert.equal(typeof row['answer'], 'string');
       assert.ok((row['answer'] as string).length > 0);

@@ -21,7 +21,20 @@ test('100,000 rows: exactly 100,000 typed rows in input order, every one ok, eac
     required: ['sentiment', 'score'],
   });
   const started = Date.now();
-  const result = await runCli(['run', input, '-p', 'Review: {{text}}', '-s', schema, '-m', 'openai:m', '--base-url', `${sim.url}/v1`, '-o', out]);
+  const result = await runCli([
+    'run',
+    input,
+    '-p',
+    'Review: {{text}}',
+    '-s',
+    schema,
+    '-m',
+    'openai:m',
+    '--base-url',
+    `${sim.url}/v1`,
+    '-o',
+    out,
+  ]);
   const seconds = (Date.now() - started) / 1000;
   assert.equal(result.code, 0, result.stderr);
   const [summary] = await duckdbRows(

@@ -33,7 +33,7 @@ export function simCommand(io: CliIo): Command {
     .addHelpText('after', EXAMPLES)
     .action(async (flags: Record<string, string | undefined>) => {
       const number = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]));
-      const options: Record<string, unknown> = {
+      const given = {
         port: number('port'),
         host: flags['host'],
         latencyMs: number('latencyMs'),
@@ -48,8 +48,8 @@ export function simCommand(io: CliIo): Command {
         seed: number('seed'),
         apiKey: flags['apiKeyEnv'] === undefined ? undefined : io.env[flags['apiKeyEnv']],
       };
-      for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
-      const sim = await startSim(options as SimOptions);
+      const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimOptions;
+      const sim = await startSim(options);
       io.stdout.write(`llmap sim listening on ${sim.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -119,7 +119,12 @@ describe('answering one row', () => {
   });
 
   test('an authentication failure marks the outcome as stopping the run', async () => {
-    const auth = new ApiCallError({ message: 'HTTP 401: bad key', statusCode: 401, isRetryable: false, stopsRun: true });
+    const auth = new ApiCallError({
+      message: 'HTTP 401: bad key',
+      statusCode: 401,
+      isRetryable: false,
+      stopsRun: true,
+    });
     const outcome = await answerRow(request, deps(scriptedProvider([auth])));
     assert.deepEqual([outcome.status, outcome.stopsRun, outcome.attempts], ['failed', true, 1]);
   });

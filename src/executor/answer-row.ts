@@ -39,10 +39,15 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
   const started = deps.now();
   const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '' };
   const call = async (req: ChatRequest) => {
-    const attempted = await withRetry(() => deps.provider.doGenerate(req, signalOption(deps.signal)), deps.retry, deps, {
-      ...signalOption(deps.signal),
-      ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
-    });
+    const attempted = await withRetry(
+      () => deps.provider.doGenerate(req, signalOption(deps.signal)),
+      deps.retry,
+      deps,
+      {
+        ...signalOption(deps.signal),
+        ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+      },
+    );
     tally.attempts += attempted.attempts;
     if (attempted.ok) {
       tally.inputTokens += attempted.value.usage.inputTokens;
@@ -69,7 +74,10 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
   if (!second.ok) return finish({ ...failure(second.error), raw: first.value.text });
   const repaired = parseAnswer(second.value.text, deps.schema);
   if (repaired.ok) return finish({ status: 'ok', answer: repaired.value }, second.value);
-  return finish({ status: 'invalid', error: `${repaired.error} (after one repair)`, raw: second.value.text }, second.value);
+  return finish(
+    { status: 'invalid', error: `${repaired.error} (after one repair)`, raw: second.value.text },
+    second.value,
+  );
 }
 
 /** The conversation continued: the model sees its own answer and what was wrong with it. */

@@ -9,15 +9,33 @@ const retryable = (retryAfterMs?: number) =>
 
 describe('retry', () => {
   test('backoff grows exponentially with jitter, capped', () => {
-    assert.equal(retryDelay(retryable(), 1, policy, () => 0), 50);
-    assert.equal(retryDelay(retryable(), 1, policy, () => 1), 100);
-    assert.equal(retryDelay(retryable(), 3, policy, () => 1), 400);
-    assert.equal(retryDelay(retryable(), 10, policy, () => 1), 1000);
+    assert.equal(
+      retryDelay(retryable(), 1, policy, () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelay(retryable(), 1, policy, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelay(retryable(), 3, policy, () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelay(retryable(), 10, policy, () => 1),
+      1000,
+    );
   });
 
   test("the server's retry-after wins, within bounds", () => {
-    assert.equal(retryDelay(retryable(1234), 1, policy, () => 0), 1234);
-    assert.equal(retryDelay(retryable(60_000), 1, policy, () => 0), 5000);
+    assert.equal(
+      retryDelay(retryable(1234), 1, policy, () => 0),
+      1234,
+    );
+    assert.equal(
+      retryDelay(retryable(60_000), 1, policy, () => 0),
+      5000,
+    );
   });
 
   test('sleeps between attempts and succeeds when a later attempt does', async () => {

@@ -43,11 +43,17 @@ describe('loading a job', () => {
   });
 
   test('a bad number names the flag', () => {
-    assert.throws(() => loadJob({ ...base, concurrency: '-3' }, env), /Expected `--concurrency` to be a positive integer, got -3/);
+    assert.throws(
+      () => loadJob({ ...base, concurrency: '-3' }, env),
+      /Expected `--concurrency` to be a positive integer, got -3/,
+    );
   });
 
   test('a missing input file is an input error naming it', () => {
-    assert.throws(() => loadJob({ ...base, input: join(dir, 'missing.csv') }, env), /input file not found: .*missing\.csv/);
+    assert.throws(
+      () => loadJob({ ...base, input: join(dir, 'missing.csv') }, env),
+      /input file not found: .*missing\.csv/,
+    );
   });
 
   test('no model anywhere is an input error that says how to give one', () => {

@@ -62,7 +62,8 @@ function tableInput(options: ParsedRunOptions): TableInput {
     throw new InputError('give either an input file or --sql, not both');
   }
   if (options.sql !== undefined) return { kind: 'sql', sql: options.sql };
-  if (options.input === undefined) throw new InputError('missing input: give a table file (or glob), or --sql "SELECT ..."');
+  if (options.input === undefined)
+    throw new InputError('missing input: give a table file (or glob), or --sql "SELECT ..."');
   return fileInput(options.input);
 }
 
@@ -103,7 +104,9 @@ function modelSpec(model: string | undefined, options: ParsedRunOptions, env: En
   // A local server (vLLM, Ollama, llmap sim) usually needs no key; the hosted API always does, and a variable the
   // user named explicitly must exist.
   if (!key && (baseUrls.length === 0 || options.apiKeyEnv !== undefined)) {
-    throw new InputError(`missing API key: set ${keyEnv} (the key is read from the environment and never written anywhere)`);
+    throw new InputError(
+      `missing API key: set ${keyEnv} (the key is read from the environment and never written anywhere)`,
+    );
   }
   return { provider, modelId, baseUrls, apiKey: key ? new Secret(key) : undefined };
 }

@@ -28,13 +28,14 @@ function duckdbType(node: Schema, root: Schema, depth = 0): string {
   if (depth > 8) return 'JSON';
   const resolved = resolveRef(node, root);
   if (Array.isArray(resolved['enum']) || resolved['const'] !== undefined) return scalarOfValues(resolved);
-  const branches = (resolved['anyOf'] ?? resolved['oneOf']) as unknown;
+  const branches = resolved['anyOf'] ?? resolved['oneOf'];
   if (Array.isArray(branches)) {
     const nonNull = branches.filter((b) => isRecord(b) && b['type'] !== 'null') as Schema[];
     return nonNull.length === 1 ? duckdbType(nonNull[0]!, root, depth + 1) : 'JSON';
   }
   const types = (Array.isArray(resolved['type']) ? resolved['type'] : [resolved['type']]).filter((t) => t !== 'null');
-  if (types.length !== 1) return types.length === 2 && types.includes('integer') && types.includes('number') ? 'DOUBLE' : 'JSON';
+  if (types.length !== 1)
+    return types.length === 2 && types.includes('integer') && types.includes('number') ? 'DOUBLE' : 'JSON';
   switch (types[0]) {
     case 'string':
       return 'VARCHAR';
@@ -55,7 +56,8 @@ function duckdbType(node: Schema, root: Schema, depth = 0): string {
         return 'JSON';
       }
       const fields = Object.entries(properties).map(
-        ([name, child]) => `"${name.replaceAll('"', '""')}" ${duckdbType(isRecord(child) ? child : {}, root, depth + 1)}`,
+        ([name, child]) =>
+          `"${name.replaceAll('"', '""')}" ${duckdbType(isRecord(child) ? child : {}, root, depth + 1)}`,
       );
       return `STRUCT(${fields.join(', ')})`;
     }

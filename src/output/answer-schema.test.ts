@@ -17,7 +17,10 @@ describe('answer schema', () => {
   const schema = compileAnswerSchema(ticket, 'ticket.json', 'ticket');
 
   test('a valid answer parses to its object', () => {
-    assert.deepEqual(parseAnswer('{"category":"bug","score":3}', schema), { ok: true, value: { category: 'bug', score: 3 } });
+    assert.deepEqual(parseAnswer('{"category":"bug","score":3}', schema), {
+      ok: true,
+      value: { category: 'bug', score: 3 },
+    });
   });
 
   test('an optional field may come back null (OpenAI strict mode sends optional fields as nullable)', () => {
@@ -53,7 +56,10 @@ describe('answer schema', () => {
   });
 
   test('the root must be an object with properties', () => {
-    assert.throws(() => compileAnswerSchema({ type: 'string' }, '--schema', 'a'), /the root must be \{"type": "object"/);
+    assert.throws(
+      () => compileAnswerSchema({ type: 'string' }, '--schema', 'a'),
+      /the root must be \{"type": "object"/,
+    );
   });
 
   test('inline JSON that does not parse is an input error', () => {

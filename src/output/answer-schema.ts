@@ -66,7 +66,8 @@ export function describeSchemaErrors(errors: readonly ErrorObject[] | null | und
     .slice(0, 5)
     .map((e) => {
       const where = e.instancePath || '(root)';
-      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      const allowed =
+        e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
       return `${where} ${e.message ?? 'is invalid'}${allowed}`;
     })
     .join('; ');

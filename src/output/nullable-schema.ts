@@ -8,10 +8,12 @@ export function nullable(schema: Schema): Schema {
   const type = schema['type'];
   if (typeof type === 'string') {
     const out: Schema = { ...schema, type: [type, 'null'] };
-    if (Array.isArray(schema['enum']) && !schema['enum'].includes(null)) out['enum'] = [...schema['enum'], null];
+    const values: unknown = schema['enum'];
+    if (Array.isArray(values) && !values.includes(null)) out['enum'] = [...(values as unknown[]), null];
     return out;
   }
-  if (Array.isArray(type)) return type.includes('null') ? schema : { ...schema, type: [...type, 'null'] };
+  if (Array.isArray(type))
+    return type.includes('null') ? schema : { ...schema, type: [...(type as unknown[]), 'null'] };
   return { anyOf: [schema, { type: 'null' }] };
 }
 
@@ -37,8 +39,9 @@ export function optionalAsNullable(schema: Schema): Schema {
     }
   }
   for (const key of ['anyOf', 'oneOf'] as const) {
-    const branches = schema[key];
-    if (Array.isArray(branches)) out[key] = branches.map((b) => (isRecord(b) ? optionalAsNullable(b) : b));
+    const branches: unknown = schema[key];
+    if (Array.isArray(branches))
+      out[key] = (branches as unknown[]).map((b) => (isRecord(b) ? optionalAsNullable(b) : b));
   }
   return out;
 }

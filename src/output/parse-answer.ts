@@ -5,8 +5,7 @@ import type { CompiledSchema } from './answer-schema.js';
 import { describeSchemaErrors } from './answer-schema.js';
 
 export type ParsedAnswer =
-  | { readonly ok: true; readonly value: Record<string, unknown> }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly error: string };
 
 export function parseAnswer(text: string, schema: CompiledSchema): ParsedAnswer {
   let value: unknown;

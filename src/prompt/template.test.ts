@@ -43,7 +43,10 @@ describe('prompt templates', () => {
   });
 
   test('front matter sets system, temperature, max_tokens and model', () => {
-    const source = parsePromptSource('---\nsystem: Be brief.\ntemperature: 0.2\nmax_tokens: 50\nmodel: openai:m\n---\nHi {{x}}', 'p.md');
+    const source = parsePromptSource(
+      '---\nsystem: Be brief.\ntemperature: 0.2\nmax_tokens: 50\nmodel: openai:m\n---\nHi {{x}}',
+      'p.md',
+    );
     assert.deepEqual(source.frontMatter, { system: 'Be brief.', temperature: 0.2, max_tokens: 50, model: 'openai:m' });
     assert.equal(source.body, 'Hi {{x}}');
   });
@@ -53,6 +56,10 @@ describe('prompt templates', () => {
   });
 
   test('text without front matter is all body', () => {
-    assert.deepEqual(parsePromptSource('Hello {{name}}', '--prompt'), { origin: '--prompt', frontMatter: {}, body: 'Hello {{name}}' });
+    assert.deepEqual(parsePromptSource('Hello {{name}}', '--prompt'), {
+      origin: '--prompt',
+      frontMatter: {},
+      body: 'Hello {{name}}',
+    });
   });
 });

@@ -49,5 +49,7 @@ function openAIBase(url: URL): URL {
 
 /** Anthropic's paths already start with /v1; a base URL given with /v1 would double it. */
 function anthropicBase(url: URL): URL {
-  return url.pathname.replace(/\/+$/, '').endsWith('/v1') ? new URL(url.pathname.replace(/\/v1\/*$/, '') || '/', url) : url;
+  return url.pathname.replace(/\/+$/, '').endsWith('/v1')
+    ? new URL(url.pathname.replace(/\/v1\/*$/, '') || '/', url)
+    : url;
 }

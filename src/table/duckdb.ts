@@ -23,6 +23,12 @@ export async function openDuckDB(options: { memoryLimit?: string; threads?: numb
   };
 }
 
+/** Column names and DuckDB types of a relation (a table function, a file path in quotes, a subquery). */
+export async function describeRelation(db: DuckDB, relation: string): Promise<{ name: string; type: string }[]> {
+  const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
+  return reader.getRowsJson().map((row) => ({ name: row[0] as string, type: row[1] as string }));
+}
+
 /** A string as an SQL literal. */
 export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

@@ -4,7 +4,7 @@
 
 import { InputError } from '../job/input-error.js';
 import type { DuckDB } from './duckdb.js';
-import { sqlIdentifier } from './duckdb.js';
+import { describeRelation, sqlIdentifier } from './duckdb.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { describeInput, isGlob, plainCsvSql, relationSql, type TableInput } from './table-input.js';
 
@@ -42,12 +42,14 @@ export async function openTable(db: DuckDB, input: TableInput): Promise<TableSou
       let seen = 0;
       for await (const rows of result.yieldRowObjectJson()) {
         seen += rows.length;
-        yield rows as Row[];
+        yield rows;
       }
       // DuckDB's streaming reader can end early without an error when a read fails mid-way; the count from the
       // scan is the truth, so a short stream is a failure, never a silently shorter output.
       if (seen !== rowCount) {
-        throw new InputError(`input ${where} changed or could not be read while streaming: ${seen} of ${rowCount} rows`);
+        throw new InputError(
+          `input ${where} changed or could not be read while streaming: ${seen} of ${rowCount} rows`,
+        );
       }
     },
   };
@@ -55,8 +57,7 @@ export async function openTable(db: DuckDB, input: TableInput): Promise<TableSou
 
 async function describe(db: DuckDB, relation: string, where: string): Promise<Column[]> {
   try {
-    const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
-    return reader.getRowObjectsJson().map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+    return await describeRelation(db, relation);
   } catch (error) {
     throw new InputError(`cannot read input ${where}: ${duckdbMessage(error)}`, { cause: error });
   }
@@ -75,7 +76,8 @@ async function scan(db: DuckDB, relation: string, columns: readonly Column[], wh
 
 /** For a CSV the sniffer could not read, a plain reading that names the malformed line, if it finds one. */
 async function diagnoseCsv(db: DuckDB, input: TableInput, where: string): Promise<InputError | undefined> {
-  if (input.kind !== 'file' || (input.format !== 'csv' && input.format !== 'tsv') || isGlob(input.path)) return undefined;
+  if (input.kind !== 'file' || (input.format !== 'csv' && input.format !== 'tsv') || isGlob(input.path))
+    return undefined;
   const header = headerFields(input.path, input.format === 'tsv' ? '\t' : ',');
   try {
     await db.connection.runAndReadAll(`SELECT count(*) FROM ${plainCsvSql(input, header)}`);
@@ -91,19 +93,26 @@ function headerFields(path: string, delimiter: string): string[] {
   const buffer = Buffer.alloc(65536);
   const length = readSync(fd, buffer, 0, buffer.length, 0);
   closeSync(fd);
-  const text = buffer.subarray(0, length).toString('utf8').replace(/^\uFEFF/, '');
+  const text = buffer
+    .subarray(0, length)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   const fields: string[] = [];
   let field = '';
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === delimiter) fields.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') break;
+    else if (ch === delimiter) {
+      fields.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') break;
     else field += ch;
   }
   fields.push(field);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { OutputColumn } from '../output/answer-columns.js';
-import { openDuckDB, type DuckDB } from './duckdb.js';
+import { describeRelation, openDuckDB, type DuckDB } from './duckdb.js';
 import { createTableWriter } from './write-table.js';
 
 const columns: OutputColumn[] = [
@@ -30,9 +30,8 @@ describe('writing the output table', () => {
     for (const row of rows) writer.append(row);
     assert.equal(existsSync(path), false, 'the final name appears only when complete');
     await writer.finish(db);
-    const described = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM '${path}'`);
     assert.deepEqual(
-      described.getRowObjectsJson().map((r) => `${String(r['column_name'])} ${String(r['column_type'])}`),
+      (await describeRelation(db, `'${path}'`)).map((c) => `${c.name} ${c.type}`),
       ['id BIGINT', 'label VARCHAR', 'tags VARCHAR[]', 'where STRUCT(city VARCHAR)'],
     );
     const read = await db.connection.runAndReadAll(`SELECT * FROM '${path}'`);
@@ -48,10 +47,7 @@ describe('writing the output table', () => {
     const writer = createTableWriter({ path, format: 'csv', columns });
     for (const row of rows) writer.append(row);
     await writer.finish(db);
-    assert.equal(
-      readFileSync(path, 'utf8'),
-      'id,label,tags,where\n1,a,"[""x"",""y""]","{""city"":""Oslo""}"\n2,,,\n',
-    );
+    assert.equal(readFileSync(path, 'utf8'), 'id,label,tags,where\n1,a,"[""x"",""y""]","{""city"":""Oslo""}"\n2,,,\n');
   });
 
   test('JSONL writes one object per row with nested values as JSON', async () => {
@@ -60,7 +56,10 @@ describe('writing the output table', () => {
     for (const row of rows) writer.append(row);
     await writer.finish(db);
     assert.deepEqual(
-      readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown),
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
       [
         { id: 1, label: 'a', tags: ['x', 'y'], where: { city: 'Oslo' } },
         { id: 2, label: null, tags: null, where: null },

@@ -20,7 +20,12 @@ export interface HttpPostOptions {
 
 /** Posts JSON to a path below a base URL. Injected into providers, so tests can swap the transport. */
 export interface HttpClient {
-  postJson(path: string, headers: Record<string, string>, body: string, options: HttpPostOptions): Promise<HttpResponse>;
+  postJson(
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    options: HttpPostOptions,
+  ): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 

@@ -89,4 +89,3 @@ function isObjectSchema(schema: Schema): boolean {
   const type = schema['type'];
   return type === 'object' || (Array.isArray(type) && type.includes('object')) || isRecord(schema['properties']);
 }
-
