@@ -3,6 +3,7 @@
 // error) ends dispatch, lets in-flight rows finish for a grace period, then cuts them off; what is done is
 // still written, in order.
 
+import { setMaxListeners } from 'node:events';
 import type { RunStats } from '../observe/run-stats.js';
 import type { ChatRequest } from '../providers/provider.js';
 import type { Row, TableSource } from '../table/read-table.js';
@@ -40,6 +41,8 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   const { stats } = control;
   const slots = new Slots(control.concurrency);
   const cutOff = new AbortController();
+  // Every in-flight request listens on this one signal.
+  setMaxListeners(0, cutOff.signal);
   let stopped: StopReason | undefined;
   let stoppedAt = 0;
   const stop = (reason: StopReason) => {

@@ -62,7 +62,7 @@ describe('answerFromSchema produces documents the schema accepts', () => {
       required: ['code', 'short', 'day', 'at', 'clock', 'mail', 'link', 'id', 'host', 'v4', 'v6', 'fixed'],
       additionalProperties: false,
     },
-    'patterns': {
+    patterns: {
       type: 'object',
       properties: {
         sku: { type: 'string', pattern: '^[A-Z]{3}-\\d{4}$' },
@@ -103,7 +103,12 @@ describe('answerFromSchema produces documents the schema accepts', () => {
       properties: {
         either: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 5 }] },
         one: { oneOf: [{ type: 'string', maxLength: 3 }, { type: 'number' }] },
-        both: { allOf: [{ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { required: ['b'], properties: { b: { type: 'integer' } } }] },
+        both: {
+          allOf: [
+            { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+            { required: ['b'], properties: { b: { type: 'integer' } } },
+          ],
+        },
         maybe: { type: ['null', 'number'], minimum: 1 },
         untyped: {},
         anything: true,
@@ -155,7 +160,12 @@ describe('answerFromSchema produces documents the schema accepts', () => {
     assertAlwaysValid(draft2020(), {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       $defs: {
-        item: { type: 'object', properties: { value: { type: 'integer' }, next: { anyOf: [{ $ref: '#/$defs/item' }, { type: 'null' }] } }, required: ['value', 'next'], additionalProperties: false },
+        item: {
+          type: 'object',
+          properties: { value: { type: 'integer' }, next: { anyOf: [{ $ref: '#/$defs/item' }, { type: 'null' }] } },
+          required: ['value', 'next'],
+          additionalProperties: false,
+        },
         point: { type: 'array', prefixItems: [{ type: 'number' }, { type: 'number' }], items: false },
       },
       type: 'object',
@@ -169,7 +179,10 @@ describe('answerFromSchema produces documents the schema accepts', () => {
 describe('answerFromSchema is a function of schema and seed', () => {
   const schema = {
     type: 'object',
-    properties: { label: { type: 'string', enum: ['a', 'b', 'c', 'd'] }, score: { type: 'integer', minimum: 0, maximum: 1000 } },
+    properties: {
+      label: { type: 'string', enum: ['a', 'b', 'c', 'd'] },
+      score: { type: 'integer', minimum: 0, maximum: 1000 },
+    },
     required: ['label', 'score'],
   };
 
@@ -183,12 +196,18 @@ describe('answerFromSchema is a function of schema and seed', () => {
   });
 
   test('properties come out in the order the schema lists them', () => {
-    const ordered = { type: 'object', properties: { z: { type: 'string' }, a: { type: 'string' }, m: { type: 'string' } }, required: ['m'] };
+    const ordered = {
+      type: 'object',
+      properties: { z: { type: 'string' }, a: { type: 'string' }, m: { type: 'string' } },
+      required: ['m'],
+    };
     assert.deepEqual(Object.keys(answerFromSchema(ordered, 3) as object), ['z', 'a', 'm']);
   });
 
   test('a property named __proto__ is data, not a prototype', () => {
-    const schema: unknown = JSON.parse('{"type":"object","properties":{"__proto__":{"const":"x"}},"required":["__proto__"]}');
+    const schema: unknown = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"const":"x"}},"required":["__proto__"]}',
+    );
     const document = answerFromSchema(schema, 1);
     assert.equal(JSON.stringify(document), '{"__proto__":"x"}');
     assert.equal(Object.getPrototypeOf(document), Object.prototype);

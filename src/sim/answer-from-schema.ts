@@ -202,7 +202,8 @@ class SchemaAnswerer {
   /** A plausible value for the common `format`s, or `undefined` for one it does not know. */
   private formatted(format: string): string | undefined {
     const two = (n: number): string => String(n).padStart(2, '0');
-    const date = (): string => `20${two(randomInt(this.random, 20, 29))}-${two(randomInt(this.random, 1, 12))}-${two(randomInt(this.random, 1, 28))}`;
+    const date = (): string =>
+      `20${two(randomInt(this.random, 20, 29))}-${two(randomInt(this.random, 1, 12))}-${two(randomInt(this.random, 1, 28))}`;
     const time = (): string =>
       `${two(randomInt(this.random, 0, 23))}:${two(randomInt(this.random, 0, 59))}:${two(randomInt(this.random, 0, 59))}Z`;
     switch (format) {
@@ -339,7 +340,8 @@ function mergeSchemas(first: JsonSchema, second: JsonSchema): JsonSchema {
 }
 
 function intersectTypes(first: unknown, second: unknown): unknown {
-  const list = (type: unknown): string[] => (Array.isArray(type) ? type.filter(isString) : isString(type) ? [type] : []);
+  const list = (type: unknown): string[] =>
+    Array.isArray(type) ? type.filter(isString) : isString(type) ? [type] : [];
   const seconds = list(second);
   const common = list(first).flatMap((type) => {
     if (seconds.includes(type)) return [type];

@@ -113,7 +113,12 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
     const call: AnthropicCall = {
       model: body.model,
       promptParts,
-      keyMaterial: { system: system ?? null, messages, tools: body.tools ?? null, toolChoice: body.tool_choice ?? null },
+      keyMaterial: {
+        system: system ?? null,
+        messages,
+        tools: body.tools ?? null,
+        toolChoice: body.tool_choice ?? null,
+      },
       firstUserText: firstUserText ?? '',
       lastUserText,
       maxTokens,
@@ -127,7 +132,8 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
   invalidJson: (requestId) =>
     anthropicError(400, 'invalid_request_error', 'There was an issue with the request body: invalid JSON', requestId),
 
-  tooLarge: (requestId) => anthropicError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.', requestId),
+  tooLarge: (requestId) =>
+    anthropicError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.', requestId),
 
   answer(call, answers, context) {
     const answer = answers[0];
@@ -138,7 +144,9 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
     if (tool !== undefined && !answer.malformed) {
       // Cut short by max_tokens, a tool call's input is not a complete object: Anthropic sends what it has.
       const input = answer.document ?? {};
-      content = [{ type: 'tool_use', id: `toolu_sim${context.sequence.toString(36).padStart(16, '0')}`, name: tool.name, input }];
+      content = [
+        { type: 'tool_use', id: `toolu_sim${context.sequence.toString(36).padStart(16, '0')}`, name: tool.name, input },
+      ];
       stopReason = answer.finish === 'length' ? 'max_tokens' : 'tool_use';
     } else {
       content = [{ type: 'text', text: answer.text }];
@@ -181,11 +189,16 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
 };
 
 /** The tool `tool_choice` forces, `undefined` when the model may answer in text, or the 400 for a bad choice. */
-function forcedTool(tools: unknown, toolChoice: unknown, requestId: string): ForcedTool | ParseResult<never> | undefined {
+function forcedTool(
+  tools: unknown,
+  toolChoice: unknown,
+  requestId: string,
+): ForcedTool | ParseResult<never> | undefined {
   if (tools !== undefined && !Array.isArray(tools)) return invalid('tools: Input should be a valid list', requestId);
   const list = tools ?? [];
   for (const [index, tool] of list.entries()) {
-    if (!isRecord(tool) || typeof tool.name !== 'string') return invalid(`tools.${index}.name: Field required`, requestId);
+    if (!isRecord(tool) || typeof tool.name !== 'string')
+      return invalid(`tools.${index}.name: Field required`, requestId);
     if (!isRecord(tool.input_schema)) return invalid(`tools.${index}.input_schema: Field required`, requestId);
   }
   if (toolChoice === undefined) return undefined;
@@ -198,13 +211,15 @@ function forcedTool(tools: unknown, toolChoice: unknown, requestId: string): For
       return undefined;
     case 'any': {
       const first = list[0] as Record<string, unknown> | undefined;
-      if (first === undefined) return invalid('tool_choice: `tools` must be provided when `tool_choice` is `any`', requestId);
+      if (first === undefined)
+        return invalid('tool_choice: `tools` must be provided when `tool_choice` is `any`', requestId);
       return { name: first.name as string, schema: first.input_schema };
     }
     case 'tool': {
       if (typeof toolChoice.name !== 'string') return invalid('tool_choice.tool.name: Field required', requestId);
       const tool = byName(toolChoice.name);
-      if (tool === undefined) return invalid(`tool_choice: tool \`${toolChoice.name}\` not found in \`tools\``, requestId);
+      if (tool === undefined)
+        return invalid(`tool_choice: tool \`${toolChoice.name}\` not found in \`tools\``, requestId);
       return { name: toolChoice.name, schema: tool.input_schema };
     }
     default:

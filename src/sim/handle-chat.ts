@@ -39,7 +39,12 @@ export function handleChat<Call extends SimCall>(
   const headers: Record<string, string> = { 'content-type': 'application/json', [dialect.requestIdHeader]: requestId };
   const reply = (answer: DialectReply, prompt?: PromptIdentity): void => {
     stats.record(String(answer.status), prompt);
-    send(response, answer.status, answer.headers === undefined ? headers : { ...headers, ...answer.headers }, answer.body);
+    send(
+      response,
+      answer.status,
+      answer.headers === undefined ? headers : { ...headers, ...answer.headers },
+      answer.body,
+    );
   };
 
   if (config.apiKey !== undefined) {

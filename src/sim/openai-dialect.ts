@@ -72,7 +72,11 @@ export const openAiDialect: ProviderDialect = {
 
   parse(body) {
     if (!isRecord(body)) {
-      return invalid(`Invalid type for body: expected an object, but got ${typeName(body)} instead.`, null, 'invalid_type');
+      return invalid(
+        `Invalid type for body: expected an object, but got ${typeName(body)} instead.`,
+        null,
+        'invalid_type',
+      );
     }
     if (typeof body.model !== 'string' || body.model === '') return invalid('you must provide a model parameter');
     const messages = body.messages;
@@ -99,7 +103,11 @@ export const openAiDialect: ProviderDialect = {
     for (const [index, message] of messages.entries()) {
       const where = `messages[${index}]`;
       if (!isRecord(message)) {
-        return invalid(`Invalid type for '${where}': expected an object, but got ${typeName(message)} instead.`, where, 'invalid_type');
+        return invalid(
+          `Invalid type for '${where}': expected an object, but got ${typeName(message)} instead.`,
+          where,
+          'invalid_type',
+        );
       }
       if (typeof message.role !== 'string' || !ROLES.has(message.role)) {
         return invalid(
@@ -128,7 +136,11 @@ export const openAiDialect: ProviderDialect = {
     const maxName = body.max_completion_tokens === undefined ? 'max_tokens' : 'max_completion_tokens';
     if (maxTokens !== undefined && maxTokens !== null) {
       if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens)) {
-        return invalid(`Invalid type for '${maxName}': expected an integer, but got ${typeName(maxTokens)} instead.`, maxName, 'invalid_type');
+        return invalid(
+          `Invalid type for '${maxName}': expected an integer, but got ${typeName(maxTokens)} instead.`,
+          maxName,
+          'invalid_type',
+        );
       }
       if (maxTokens < 1) {
         return invalid(
@@ -141,10 +153,15 @@ export const openAiDialect: ProviderDialect = {
     const temperature = body.temperature;
     if (temperature !== undefined && temperature !== null) {
       if (typeof temperature !== 'number') {
-        return invalid(`Invalid type for 'temperature': expected a decimal, but got ${typeName(temperature)} instead.`, 'temperature', 'invalid_type');
+        return invalid(
+          `Invalid type for 'temperature': expected a decimal, but got ${typeName(temperature)} instead.`,
+          'temperature',
+          'invalid_type',
+        );
       }
       if (temperature < 0 || temperature > 2) {
-        const [bound, code] = temperature < 0 ? ['>= 0', 'decimal_below_min_value'] : ['<= 2', 'decimal_above_max_value'];
+        const [bound, code] =
+          temperature < 0 ? ['>= 0', 'decimal_below_min_value'] : ['<= 2', 'decimal_above_max_value'];
         return invalid(
           `Invalid 'temperature': decimal ${temperature < 0 ? 'below minimum' : 'above maximum'} value. Expected a value ${bound}, but got ${temperature} instead.`,
           'temperature',
@@ -154,7 +171,11 @@ export const openAiDialect: ProviderDialect = {
     }
     const n = body.n ?? 1;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 128) {
-      return invalid(`Invalid 'n': expected an integer between 1 and 128, but got ${JSON.stringify(n)} instead.`, 'n', 'invalid_value');
+      return invalid(
+        `Invalid 'n': expected an integer between 1 and 128, but got ${JSON.stringify(n)} instead.`,
+        'n',
+        'invalid_value',
+      );
     }
     const format = answerFormat(body.response_format, promptParts);
     if ('ok' in format) return format;
@@ -229,7 +250,11 @@ export const openAiDialect: ProviderDialect = {
   serverError(draw) {
     const pick = Math.floor(draw * 3);
     if (pick === 0) {
-      return openAiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
+      return openAiError(
+        500,
+        'The server had an error while processing your request. Sorry about that!',
+        'server_error',
+      );
     }
     // As OpenAI's edge sends it: a numeric `code`, which clients typing it as a string must survive.
     if (pick === 1) return openAiError(502, 'Bad gateway.', 'cf_bad_gateway', null, 502);

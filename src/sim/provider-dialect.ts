@@ -12,7 +12,8 @@ export interface DialectReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type ParseResult<Call extends SimCall = SimCall> = { readonly ok: true; readonly call: Call } | { readonly ok: false; readonly reply: DialectReply };
+export type ParseResult<Call extends SimCall = SimCall> =
+  { readonly ok: true; readonly call: Call } | { readonly ok: false; readonly reply: DialectReply };
 
 export interface AnswerContext {
   readonly requestId: string;

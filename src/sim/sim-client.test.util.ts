@@ -26,7 +26,11 @@ export async function post<Body = unknown>(
 
 export async function get<Body = unknown>(url: string): Promise<SimResponse<Body>> {
   const response = await fetch(url);
-  return { status: response.status, headers: Object.fromEntries(response.headers), body: (await response.json()) as Body };
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: (await response.json()) as Body,
+  };
 }
 
 export interface ChatCompletion {
@@ -34,7 +38,12 @@ export interface ChatCompletion {
   object: string;
   created: number;
   model: string;
-  choices: { index: number; message: { role: string; content: string; refusal: null }; logprobs: null; finish_reason: string }[];
+  choices: {
+    index: number;
+    message: { role: string; content: string; refusal: null };
+    logprobs: null;
+    finish_reason: string;
+  }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   system_fingerprint: string;
 }

@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';
 import { startSim, type SimServer } from './index.js';
 import { countCompletionTokens, countPromptTokens } from './token-count.js';
-import {
-  get,
-  openAiRequest,
-  post,
-  type ChatCompletion,
-  type OpenAiErrorBody,
-} from './sim-client.test.util.js';
+import { get, openAiRequest, post, type ChatCompletion, type OpenAiErrorBody } from './sim-client.test.util.js';
 
 const SENTIMENT_SCHEMA = {
   type: 'object',
@@ -35,7 +29,10 @@ describe('POST /v1/chat/completions', () => {
   after(() => sim.close());
 
   test('answers a json_schema request with a chat.completion whose content satisfies the schema', async () => {
-    const response = await post<ChatCompletion>(endpoint, openAiRequest('Review: the blender is loud but works.', withSchema));
+    const response = await post<ChatCompletion>(
+      endpoint,
+      openAiRequest('Review: the blender is loud but works.', withSchema),
+    );
 
     assert.equal(response.status, 200);
     assert.match(response.headers['x-request-id'] ?? '', /^req_/);
@@ -81,7 +78,10 @@ describe('POST /v1/chat/completions', () => {
     const first = await ask('Review: arrived broken.');
     assert.equal(await ask('Review: arrived broken.'), first);
     const others = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((letter) => ask(`Review: ${letter}`)));
-    assert.ok(others.some((other) => other !== first), 'five other prompts all got the same answer');
+    assert.ok(
+      others.some((other) => other !== first),
+      'five other prompts all got the same answer',
+    );
   });
 
   test('answers plain text with a sentence drawn from the last user message', async () => {
@@ -95,7 +95,10 @@ describe('POST /v1/chat/completions', () => {
     const content = response.body.choices[0]?.message.content ?? '';
     assert.match(content, /^Simulated answer about (\w+ ){3}\w+: \w+\.$/);
     assert.ok(/France|capital|Name/.test(content), content);
-    assert.equal(response.body.usage.prompt_tokens, countPromptTokens(['You are terse.', 'Name the capital of France']));
+    assert.equal(
+      response.body.usage.prompt_tokens,
+      countPromptTokens(['You are terse.', 'Name the capital of France']),
+    );
     assert.equal(response.body.usage.completion_tokens, countCompletionTokens(content));
   });
 
@@ -117,19 +120,29 @@ describe('POST /v1/chat/completions', () => {
       response.body.choices.map((choice) => choice.index),
       [0, 1, 2],
     );
-    const tokens = response.body.choices.reduce((sum, choice) => sum + countCompletionTokens(choice.message.content), 0);
+    const tokens = response.body.choices.reduce(
+      (sum, choice) => sum + countCompletionTokens(choice.message.content),
+      0,
+    );
     assert.equal(response.body.usage.completion_tokens, tokens);
   });
 
   test('answers json_object mode with a JSON object, and refuses it when the prompt never says json', async () => {
-    const ok = await post<ChatCompletion>(endpoint, openAiRequest('Reply in JSON: hi', { response_format: { type: 'json_object' } }));
+    const ok = await post<ChatCompletion>(
+      endpoint,
+      openAiRequest('Reply in JSON: hi', { response_format: { type: 'json_object' } }),
+    );
     assert.equal(typeof JSON.parse(ok.body.choices[0]?.message.content ?? ''), 'object');
 
-    const refused = await post<OpenAiErrorBody>(endpoint, openAiRequest('hi', { response_format: { type: 'json_object' } }));
+    const refused = await post<OpenAiErrorBody>(
+      endpoint,
+      openAiRequest('hi', { response_format: { type: 'json_object' } }),
+    );
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body, {
       error: {
-        message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        message:
+          "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
         type: 'invalid_request_error',
         param: 'messages',
         code: null,
@@ -226,10 +239,7 @@ describe('POST /v1/chat/completions', () => {
   });
 
   test('reports health', async () => {
-    assert.deepEqual(await get(`${sim.url}/health`), {
-      status: 200,
-      headers: (await get(`${sim.url}/health`)).headers,
-      body: { ok: true },
-    });
+    const response = await get(`${sim.url}/health`);
+    assert.deepEqual([response.status, response.body], [200, { ok: true }]);
   });
 });

@@ -99,25 +99,62 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
   const rate = (name: keyof SimOptions): number =>
     check<number>(options, name, 0, (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number between 0 and 1');
   const nonNegative = (name: keyof SimOptions): number =>
-    check<number>(options, name, 0, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
+    check<number>(
+      options,
+      name,
+      0,
+      (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      'a non-negative number',
+    );
   const positiveInteger = (name: keyof SimOptions): number | undefined =>
-    check<number | undefined>(options, name, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer');
+    check<number | undefined>(
+      options,
+      name,
+      undefined,
+      (v) => Number.isSafeInteger(v) && (v as number) > 0,
+      'a positive integer',
+    );
 
   const config: SimConfig = {
-    port: check<number>(options, 'port', 0, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535, 'an integer between 0 and 65535'),
-    host: check<string>(options, 'host', '127.0.0.1', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
+    port: check<number>(
+      options,
+      'port',
+      0,
+      (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535,
+      'an integer between 0 and 65535',
+    ),
+    host: check<string>(
+      options,
+      'host',
+      '127.0.0.1',
+      (v) => typeof v === 'string' && v.length > 0,
+      'a non-empty string',
+    ),
     latencyMs: nonNegative('latencyMs'),
     jitterMs: nonNegative('jitterMs'),
     rpm: positiveInteger('rpm'),
     tpm: positiveInteger('tpm'),
     windowMs:
-      1000 * check<number>(options, 'windowS', 60, (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number'),
+      1000 *
+      check<number>(
+        options,
+        'windowS',
+        60,
+        (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+        'a positive number',
+      ),
     errorRate: rate('errorRate'),
     timeoutRate: rate('timeoutRate'),
     malformedRate: rate('malformedRate'),
     truncateRate: rate('truncateRate'),
     seed: check<number>(options, 'seed', 1, (v) => Number.isSafeInteger(v), 'an integer'),
-    apiKey: check<string | undefined>(options, 'apiKey', undefined, (v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
+    apiKey: check<string | undefined>(
+      options,
+      'apiKey',
+      undefined,
+      (v) => typeof v === 'string' && v.length > 0,
+      'a non-empty string',
+    ),
   };
   const faultTotal = config.errorRate + config.timeoutRate + config.malformedRate + config.truncateRate;
   if (faultTotal > 1) {

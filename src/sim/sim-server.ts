@@ -40,8 +40,8 @@ const FAULT_SALT = 0x0fa17;
 const JITTER_SALT = 0x717e5;
 
 /**
- * Starts a simulated OpenAI + Anthropic endpoint. Resolves once it listens; throws a `TypeError` at once
- * for invalid options.
+ * Starts a simulated OpenAI + Anthropic endpoint. Resolves once it listens; rejects with a `TypeError`
+ * naming the option, before opening any port, when an option is invalid.
  * @example
  * const sim = await startSim({ rpm: 600, errorRate: 0.05 });
  * // point a client at `${sim.url}/v1`, then:
@@ -159,7 +159,7 @@ function readBody(request: IncomingMessage, onBody: (body: Buffer | undefined) =
   });
   request.on('end', () => {
     if (size > MAX_BODY_BYTES) onBody(undefined);
-    else onBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    else onBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
   });
 }
 

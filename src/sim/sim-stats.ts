@@ -17,7 +17,12 @@ export interface SimStats {
   /** Outcomes by HTTP status (`"200"`, `"429"`, …), plus `"timeout"` and `"truncated"` for those faults. */
   readonly byStatus: Readonly<Record<string, number>>;
   /** Injected faults. Malformed answers are 200s in `byStatus`, so they are counted here too. */
-  readonly faults: { readonly error: number; readonly timeout: number; readonly malformed: number; readonly truncated: number };
+  readonly faults: {
+    readonly error: number;
+    readonly timeout: number;
+    readonly malformed: number;
+    readonly truncated: number;
+  };
   readonly prompts: {
     readonly distinct: number;
     /** Prompts answered 200 more than once: paid for twice. */

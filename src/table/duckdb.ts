@@ -10,8 +10,8 @@ export interface DuckDB {
 
 export async function openDuckDB(options: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDB> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '1GB',
-    ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
+    memory_limit: options.memoryLimit ?? '256MB',
+    threads: String(options.threads ?? 1),
   });
   const connection = await instance.connect();
   return {

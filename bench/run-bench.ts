@@ -1,0 +1,13 @@
+// `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
+// `npm run bench -- memory` runs one of them.
+
+import { memoryBench } from './memory.bench.js';
+
+const benches: Record<string, () => Promise<string[]>> = { memory: () => memoryBench() };
+const chosen = process.argv.slice(2);
+const names = chosen.length > 0 ? chosen : Object.keys(benches);
+for (const name of names) {
+  const bench = benches[name];
+  if (!bench) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
+  for (const line of await bench()) console.log(line);
+}

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { breakJson, composeAnswer } from './compose-answer.js';
+import type { SimCall } from './sim-call.js';
+import { countCompletionTokens } from './token-count.js';
+
+const call: SimCall = {
+  model: 'm',
+  promptParts: ['Is this spam?'],
+  keyMaterial: null,
+  firstUserText: 'Is this spam?',
+  lastUserText: 'Is this spam?',
+  maxTokens: undefined,
+  choices: 1,
+  format: { kind: 'schema', schema: { type: 'object', properties: { spam: { type: 'boolean' } }, required: ['spam'] } },
+};
+
+test('a schema answer carries the document and its exact token count', () => {
+  const answer = composeAnswer(call, 9, false);
+  assert.deepEqual(answer, {
+    text: JSON.stringify(answer.document),
+    document: { spam: (answer.document as { spam: boolean }).spam },
+    finish: 'stop',
+    tokens: countCompletionTokens(answer.text),
+    malformed: false,
+  });
+});
+
+test('an answer over max_tokens is cut to fit, loses its document and finishes with length', () => {
+  const answer = composeAnswer({ ...call, maxTokens: 2 }, 9, false);
+  assert.deepEqual(answer, { text: answer.text, document: undefined, finish: 'length', tokens: 2, malformed: false });
+  assert.equal(countCompletionTokens(answer.text), 2);
+  assert.ok(answer.text.length > 0 && JSON.stringify(composeAnswer(call, 9, false).document).startsWith(answer.text));
+});
+
+test('broken JSON never parses, whatever was broken', () => {
+  const documents = ['{"a":1}', '42', '"x"', '[1,2,3]', 'true', '{}'];
+  for (const text of documents) {
+    for (const seed of [1, 2]) {
+      assert.throws(() => JSON.parse(breakJson(text, false, seed)) as unknown, SyntaxError, `${text} / ${seed}`);
+    }
+  }
+  assert.throws(() => JSON.parse(breakJson('Simulated answer: yes.', true, 1)) as unknown, SyntaxError);
+});
