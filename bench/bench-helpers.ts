@@ -43,7 +43,7 @@ export async function measureNode(script: string, args: readonly string[]): Prom
   const started = performance.now();
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let peak = 0;
   let cpu = 0;
   const sample = () => {
