@@ -15,8 +15,20 @@ if (!url) throw new Error(`llmap sim did not start: ${String(line)}`);
 console.log(`started ${String(line).trim()}\n`);
 
 mkdirSync('out', { recursive: true });
-const args = ['run', 'examples/tickets.csv', '-p', 'examples/triage.md', '-s', 'examples/triage.schema.json',
-  '-m', 'openai:gpt-4o-mini', '--base-url', `${url}/v1`, '-o', 'out/tickets.parquet'];
+const args = [
+  'run',
+  'examples/tickets.csv',
+  '-p',
+  'examples/triage.md',
+  '-s',
+  'examples/triage.schema.json',
+  '-m',
+  'openai:gpt-4o-mini',
+  '--base-url',
+  `${url}/v1`,
+  '-o',
+  'out/tickets.parquet',
+];
 console.log(`$ llmap ${args.join(' ')}\n`);
 const run = spawn(process.execPath, [cli, ...args], { stdio: 'inherit' });
 const [code] = await once(run, 'close');
