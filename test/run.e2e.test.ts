@@ -73,6 +73,11 @@ describe('llmap run against llmap sim', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /2,000 of 2,000 rows written/);
     assert.match(result.stderr, /ok 2,000 · failed 0 · invalid 0/);
+    // OpenAI's strict mode cannot enforce maxLength: said before the run, and still checked locally.
+    assert.match(
+      result.stderr,
+      /warning: openai cannot enforce these parts of .*review\.schema\.json while decoding; .*: \/properties\/aspects\/items\/maxLength, \/properties\/product\/properties\/name\/maxLength/,
+    );
 
     assert.deepEqual(await readColumnTypes(out), {
       id: 'BIGINT',
@@ -173,5 +178,26 @@ describe('llmap run against llmap sim', () => {
       const product = JSON.parse(String(row['product'])) as Record<string, unknown>;
       assert.deepEqual(Object.keys(product).sort(), ['category', 'name']);
     }
+  });
+
+  test('a glob of CSV files is one table, read in file order', async () => {
+    const parts = tempDir('glob');
+    writeFileSync(join(parts, 'part-1.csv'), 'id,text,stars\n1,first,5\n2,second,4\n');
+    writeFileSync(join(parts, 'part-2.csv'), 'id,text,stars\n3,third,3\n');
+    const out = join(parts, 'all.jsonl');
+    const result = await runCli(runArgs(join(parts, 'part-*.csv'), out));
+    assert.equal(result.code, 0, result.stderr);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      rows.map((r) => [r['id'], r['text'], r['_status']]),
+      [
+        [1, 'first', 'ok'],
+        [2, 'second', 'ok'],
+        [3, 'third', 'ok'],
+      ],
+    );
   });
 });

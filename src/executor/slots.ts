@@ -37,13 +37,6 @@ export class Slots {
     this.#wake();
   }
 
-  /** Resolves when nothing is in flight. */
-  async idle(): Promise<void> {
-    while (this.#active > 0 || this.#waiters.length > 0) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
   #wake(): void {
     while (this.#active < this.#limit && this.#waiters.length > 0) {
       this.#active++;
