@@ -2,7 +2,7 @@
 //   const job = loadJob({ input: 'tickets.csv', prompt: 'prompt.md', model: 'openai:gpt-4o-mini' }, process.env);
 //   const summary = await runJob(job);
 
-export { runJob, META_COLUMNS, type RunJobDeps, type RunSummary } from './run-job.js';
+export { runJob, metaColumns, type RunJobDeps, type RunSummary } from './run-job.js';
 export { loadJob, type Env } from './job/load-job.js';
 export type { Job, ModelSpec, ProviderName } from './job/job.js';
 export type { RunOptions } from './job/run-options.js';

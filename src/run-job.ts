@@ -1,35 +1,58 @@
 // runJob: the library's front door. Prepares everything that can fail before a request is sent (table, columns,
 // prompt placeholders, schema, provider), then runs the row pipeline and publishes the output.
 
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
-import { runPipeline, type StopReason } from './executor/run-pipeline.js';
+import { withCache } from './executor/cached-provider.js';
+import { startCheckpoints } from './executor/checkpoints.js';
+import { runPipeline, type RowTask, type StopReason } from './executor/run-pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
 import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
+import { jobFingerprint } from './job/job-fingerprint.js';
 import { answerColumns, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
 import { checkTemplateColumns } from './prompt/template.js';
 import { createProvider } from './providers/create-provider.js';
 import type { HttpClient } from './providers/http/http-client.js';
+import { offlineProvider } from './providers/offline/offline-provider.js';
 import type { ChatProvider } from './providers/provider.js';
 import { buildRequest, type RequestTemplate } from './request/build-request.js';
+import { createRequestKeyer, endpointLocation, promptHash } from './request/request-key.js';
+import type { CacheStore } from './store/cache-store.js';
+import type { LedgerEntry, LedgerStore, RunMeta, RunState } from './store/ledger-store.js';
+import { openRunState } from './store/run-state.js';
+import { openSqliteCache } from './store/sqlite/sqlite-cache.js';
+import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB } from './table/duckdb.js';
 import { openTable, type Column, type Row } from './table/read-table.js';
-import { relationSql } from './table/table-input.js';
+import { checkIdColumn, rowIdentity } from './table/row-identity.js';
+import { describeInput, relationSql } from './table/table-input.js';
 import { createTableWriter } from './table/write-table.js';
 
-/** The audit columns after the answer, in order. */
-export const META_COLUMNS: readonly OutputColumn[] = [
-  { name: '_status', type: 'VARCHAR', nested: false },
-  { name: '_error', type: 'VARCHAR', nested: false },
-  { name: '_attempts', type: 'INTEGER', nested: false },
-  { name: '_latency_ms', type: 'BIGINT', nested: false },
-  { name: '_input_tokens', type: 'BIGINT', nested: false },
-  { name: '_output_tokens', type: 'BIGINT', nested: false },
-  { name: '_model', type: 'VARCHAR', nested: false },
-];
+/** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
+export function metaColumns(samples: number): OutputColumn[] {
+  const column = (name: string, type: string): OutputColumn => ({ name, type, nested: false });
+  return [
+    column('_status', 'VARCHAR'),
+    column('_error', 'VARCHAR'),
+    column('_row_id', 'VARCHAR'),
+    ...(samples > 1 ? [column('_sample', 'INTEGER')] : []),
+    column('_attempts', 'INTEGER'),
+    column('_latency_ms', 'BIGINT'),
+    column('_input_tokens', 'BIGINT'),
+    column('_output_tokens', 'BIGINT'),
+    column('_model', 'VARCHAR'),
+    column('_cached', 'BOOLEAN'),
+    column('_request_key', 'VARCHAR'),
+    column('_prompt_hash', 'VARCHAR'),
+    column('_provider_request_id', 'VARCHAR'),
+    column('_finished_at', 'TIMESTAMP'),
+  ];
+}
 
 export interface RunJobDeps {
   readonly now?: () => number;
@@ -41,14 +64,31 @@ export interface RunJobDeps {
   readonly provider?: ChatProvider;
   /** Replaces the HTTP transport of the job's provider. */
   readonly http?: HttpClient;
+  /** The run state and the response cache; SQLite files by default. */
+  readonly openLedger?: (stateDir: string) => LedgerStore;
+  readonly openCache?: (cacheDir: string) => CacheStore;
+  /** The command line that resumes this job, kept in the run state for `llmap status`. */
+  readonly command?: readonly string[];
   /** Called once the job is checked and rows are about to flow. */
-  readonly onStart?: (stats: RunStats, warnings: readonly string[]) => void;
+  readonly onStart?: (stats: RunStats, warnings: readonly string[], notes: readonly string[]) => void;
 }
 
 export interface RunSummary {
   readonly output: string;
   readonly quarantine: string | undefined;
-  readonly rows: { total: number; written: number; ok: number; failed: number; invalid: number };
+  readonly stateDir: string;
+  readonly rows: {
+    total: number;
+    written: number;
+    ok: number;
+    failed: number;
+    invalid: number;
+    /** Taken from the run state of an earlier run. */
+    resumed: number;
+    /** Answered without a paid call in this run. */
+    cached: number;
+  };
+  /** Tokens of the calls paid for in this run. */
   readonly tokens: { input: number; output: number };
   readonly retries: number;
   readonly elapsedMs: number;
@@ -56,32 +96,76 @@ export interface RunSummary {
   readonly warnings: readonly string[];
 }
 
+/** How often answers are committed to the cache and the ledger. */
+const CHECKPOINT_MS = 100;
+
 export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
   const db = await openDuckDB();
   let provider: ChatProvider | undefined;
+  let ledger: LedgerStore | undefined;
+  let cache: CacheStore | undefined;
   try {
     const input = job.limit === undefined ? job.input : { kind: 'sql' as const, sql: limitedSql(job) };
     const source = await openTable(db, input);
     const columnNames = source.columns.map((c) => c.name);
     checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
     if (job.prompt.system) checkTemplateColumns(job.prompt.system, columnNames, `${job.prompt.origin} (system)`);
+    if (job.identity.idColumn !== undefined) {
+      await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
+    }
     const answerCols = job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
-    const columns = outputColumns(source.columns, answerCols);
+    const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
 
-    provider =
-      deps.provider ??
-      createProvider(job.model, {
-        timeoutMs: job.execution.timeoutMs,
-        connections: job.execution.concurrency,
-        ...(deps.http ? { http: deps.http } : {}),
-      });
-    const warnings = schemaWarnings(job, provider);
+    provider = job.cache.replay
+      ? offlineProvider(job.model.provider, job.model.modelId)
+      : (deps.provider ??
+        createProvider(job.model, {
+          timeoutMs: job.execution.timeoutMs,
+          connections: job.execution.concurrency,
+          ...(deps.http ? { http: deps.http } : {}),
+        }));
+    const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
+
+    const output = resolve(job.output.path);
+    const fingerprint = jobFingerprint(job);
+    const state = await openRunState(
+      { dir: job.state.dir, output, fingerprint, fresh: job.state.fresh },
+      deps.openLedger ?? openSqliteLedger,
+    );
+    ledger = state.ledger;
+    cache = (deps.openCache ?? openSqliteCache)(job.cache.dir);
+
+    const runStartedAt = now();
+    const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+    const cachedProvider = withCache(provider, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
+    // Rows asked again by --retry-failed must not get their old answer back from the cache.
+    const uncachedProvider = withCache(provider, { cache, keyOf, notBefore: runStartedAt, now });
 
     const writer = createTableWriter({ path: job.output.path, format: job.output.format, columns });
     const quarantine = createQuarantine(job.output.path);
-    const stats = new RunStats(source.rowCount, now());
-    deps.onStart?.(stats, warnings);
+    const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
+    const meta = (runState: RunState, stopReason?: string): RunMeta => ({
+      output,
+      fingerprint,
+      command: deps.command ?? [],
+      cwd: process.cwd(),
+      state: runState,
+      pid: process.pid,
+      host: hostname(),
+      startedAt: runStartedAt,
+      updatedAt: now(),
+      rowsTotal: stats.total,
+      inFlight: stats.inFlight,
+      ...(stopReason === undefined ? {} : { stopReason }),
+    });
+    const { ledger: openLedger, cache: openCache } = { ledger, cache };
+    const checkpoint = async (runState: RunState, stopReason?: string) => {
+      await openCache.flush();
+      await openLedger.checkpoint(meta(runState, stopReason));
+    };
+    await checkpoint('running');
+    deps.onStart?.(stats, warnings, state.notes);
 
     const template: RequestTemplate = {
       model: job.model.modelId,
@@ -92,7 +176,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       ...(job.schema ? { schema: job.schema } : {}),
     };
     const answerDeps = {
-      provider,
       schema: job.schema,
       retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: job.execution.maxAttempts },
       now,
@@ -101,18 +184,45 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       onRetry: () => stats.retries++,
     };
     const answerNames = answerCols.map((c) => c.name);
+    const retrying = (earlier: LedgerEntry | undefined) => job.state.retryFailed && earlier?.status !== 'ok';
 
+    const checkpoints = startCheckpoints(() => checkpoint('running'), CHECKPOINT_MS);
     let result;
     try {
       result = await runPipeline(
         {
           source,
-          buildRequest: (row) => buildRequest(template, row),
-          answer: (request, signal) => answerRow(request, { ...answerDeps, signal }),
-          sink: (index, row, outcome) => {
-            writer.append(outputRow(row, outcome, answerNames, job.schema !== undefined));
+          samples: job.samples,
+          identify: rowIdentity(job.identity.idColumn),
+          buildRequest: (row, sample) => buildRequest(template, row, sample),
+          keyOf,
+          lookup: (rowIds) => openLedger.getMany(rowIds),
+          reuse: (task, earlier) => {
+            // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
+            if (!earlier || job.cache.replay || earlier.requestKey !== task.key || retrying(earlier)) return undefined;
+            return outcomeFromEntry(earlier);
+          },
+          answer: (task, earlier, signal) =>
+            answerRow(task.request, {
+              ...answerDeps,
+              provider: earlier && retrying(earlier) ? uncachedProvider : cachedProvider,
+              signal,
+            }),
+          record: (task, outcome) => {
+            // `not in cache` is not an answer: the next online run must ask it.
+            if (job.cache.replay && outcome.status === 'failed') return;
+            openLedger.record(ledgerEntry(task, outcome));
+          },
+          sink: (task, outcome) => {
+            writer.append(outputRow(task, outcome, answerNames, job.schema !== undefined, job.samples > 1));
             if (outcome.status === 'invalid') {
-              quarantine.add({ row: index, error: outcome.error ?? '', raw: outcome.raw ?? '', model: outcome.model });
+              quarantine.add({
+                row: task.index,
+                rowId: task.rowId,
+                error: outcome.error ?? '',
+                raw: outcome.raw ?? '',
+                model: outcome.model,
+              });
             }
           },
         },
@@ -125,20 +235,27 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
         },
       );
     } catch (error) {
+      await checkpoints.stop().catch(() => undefined);
       writer.abort();
       quarantine.abort();
       throw error;
     }
-    const output = await writer.finish(db);
+    await checkpoints.stop();
+    const written = await writer.finish(db);
+    const stopReason = result.stopped?.kind === 'provider' ? result.stopped.message : result.stopped?.kind;
+    await checkpoint(result.stopped ? 'stopped' : 'finished', stopReason);
     return {
-      output,
+      output: written,
       quarantine: quarantine.finish(),
+      stateDir: job.state.dir,
       rows: {
-        total: source.rowCount,
+        total: stats.total,
         written: writer.rowsWritten,
         ok: stats.ok,
         failed: stats.failed,
         invalid: stats.invalid,
+        resumed: stats.resumed,
+        cached: stats.cached,
       },
       tokens: { input: stats.inputTokens, output: stats.outputTokens },
       retries: stats.retries,
@@ -148,6 +265,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     };
   } finally {
     await provider?.close();
+    await cache?.close();
+    await ledger?.close();
     db.close();
   }
 }
@@ -156,15 +275,20 @@ function limitedSql(job: Job): string {
   return `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}`;
 }
 
-/** Input columns, then the answer's, then the audit columns; a clash is an input error, never a silent overwrite. */
-function outputColumns(input: readonly Column[], answer: readonly OutputColumn[]): OutputColumn[] {
+/** Input columns, then the answer's, then the status and audit columns; a clash is an input error, never a silent
+ * overwrite. */
+function outputColumns(
+  input: readonly Column[],
+  answer: readonly OutputColumn[],
+  meta: readonly OutputColumn[],
+): OutputColumn[] {
   const inputCols: OutputColumn[] = input.map((c) => ({
     name: c.name,
     type: c.type,
     nested: /^(STRUCT|MAP|JSON|UNION)|\]$/.test(c.type),
   }));
   const taken = new Set(input.map((c) => c.name));
-  for (const column of [...answer, ...META_COLUMNS]) {
+  for (const column of [...answer, ...meta]) {
     if (taken.has(column.name)) {
       throw new InputError(
         `output column "${column.name}" would overwrite the input column of the same name; rename it in the schema, or ` +
@@ -173,11 +297,18 @@ function outputColumns(input: readonly Column[], answer: readonly OutputColumn[]
     }
     taken.add(column.name);
   }
-  return [...inputCols, ...answer, ...META_COLUMNS];
+  return [...inputCols, ...answer, ...meta];
 }
 
-function outputRow(row: Row, outcome: RowOutcome, answerNames: readonly string[], structured: boolean): Row {
-  const out: Record<string, unknown> = row;
+function outputRow(
+  task: RowTask,
+  outcome: RowOutcome,
+  answerNames: readonly string[],
+  structured: boolean,
+  withSample: boolean,
+): Row {
+  // A copy: with several samples, one input row object is shared by its tasks.
+  const out: Record<string, unknown> = { ...task.row };
   if (outcome.answer !== undefined) {
     if (structured) {
       const answer = outcome.answer as Record<string, unknown>;
@@ -188,12 +319,58 @@ function outputRow(row: Row, outcome: RowOutcome, answerNames: readonly string[]
   }
   out['_status'] = outcome.status;
   out['_error'] = outcome.error;
+  out['_row_id'] = task.rowId;
+  if (withSample) out['_sample'] = task.sample;
   out['_attempts'] = outcome.attempts;
   out['_latency_ms'] = Math.round(outcome.latencyMs);
   out['_input_tokens'] = outcome.inputTokens;
   out['_output_tokens'] = outcome.outputTokens;
   out['_model'] = outcome.model || undefined;
+  out['_cached'] = outcome.cached;
+  out['_request_key'] = task.key;
+  out['_prompt_hash'] = promptHash(task.request);
+  out['_provider_request_id'] = outcome.providerRequestId;
+  out['_finished_at'] = new Date(outcome.finishedAt).toISOString();
   return out as Row;
+}
+
+function ledgerEntry(task: RowTask, outcome: RowOutcome): LedgerEntry {
+  return {
+    rowId: task.rowId,
+    sample: task.sample,
+    status: outcome.status,
+    requestKey: task.key,
+    promptHash: promptHash(task.request),
+    ...(outcome.answer === undefined ? {} : { answer: outcome.answer }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    ...(outcome.status === 'invalid' && outcome.raw !== undefined ? { raw: outcome.raw } : {}),
+    attempts: outcome.attempts,
+    latencyMs: outcome.latencyMs,
+    inputTokens: outcome.inputTokens,
+    outputTokens: outcome.outputTokens,
+    model: outcome.model,
+    ...(outcome.providerRequestId === undefined ? {} : { providerRequestId: outcome.providerRequestId }),
+    cached: outcome.cached,
+    finishedAt: outcome.finishedAt,
+  };
+}
+
+function outcomeFromEntry(entry: LedgerEntry): RowOutcome {
+  return {
+    status: entry.status,
+    ...(entry.answer === undefined ? {} : { answer: entry.answer as Record<string, unknown> | string }),
+    ...(entry.error === undefined ? {} : { error: entry.error }),
+    ...(entry.raw === undefined ? {} : { raw: entry.raw }),
+    attempts: entry.attempts,
+    latencyMs: entry.latencyMs,
+    inputTokens: entry.inputTokens,
+    outputTokens: entry.outputTokens,
+    model: entry.model,
+    ...(entry.providerRequestId === undefined ? {} : { providerRequestId: entry.providerRequestId }),
+    cached: entry.cached,
+    finishedAt: entry.finishedAt,
+    resumed: true,
+  };
 }
 
 function schemaWarnings(job: Job, provider: ChatProvider): string[] {

@@ -20,10 +20,13 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts `llmap <args>` with only the given environment variables (plus PATH). */
+/**
+ * Starts `llmap <args>` with only the given environment variables (plus PATH). Unless the test names one, each run
+ * gets an empty response cache of its own, so no test is answered by another's cache.
+ */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    env: { PATH: process.env['PATH'] ?? '', LLMAP_CACHE_DIR: tempDir('cache'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -91,11 +91,17 @@ describe('llmap run against llmap sim', () => {
       product: 'STRUCT("name" VARCHAR, category VARCHAR)',
       _status: 'VARCHAR',
       _error: 'VARCHAR',
+      _row_id: 'VARCHAR',
       _attempts: 'INTEGER',
       _latency_ms: 'BIGINT',
       _input_tokens: 'BIGINT',
       _output_tokens: 'BIGINT',
       _model: 'VARCHAR',
+      _cached: 'BOOLEAN',
+      _request_key: 'VARCHAR',
+      _prompt_hash: 'VARCHAR',
+      _provider_request_id: 'VARCHAR',
+      _finished_at: 'TIMESTAMP',
     });
     const rows = await readRows(out);
     assert.equal(rows.length, 2000);
@@ -108,6 +114,11 @@ describe('llmap run against llmap sim', () => {
       assert.equal(row['_error'], null);
       assert.equal(row['_attempts'], 1);
       assert.equal(row['_model'], 'gpt-4o-mini');
+      assert.equal(row['_cached'], false);
+      assert.match(String(row['_request_key']), /^[0-9a-f]{64}$/);
+      assert.match(String(row['_prompt_hash']), /^[0-9a-f]{16}$/);
+      assert.match(String(row['_provider_request_id']), /^req_/);
+      assert.ok(Math.abs(Date.parse(String(row['_finished_at']) + 'Z') - Date.now()) < 60_000);
       assert.ok(Number(row['_input_tokens']) > 0 && Number(row['_output_tokens']) > 0);
       assert.ok(validate(answerOf(row)), JSON.stringify(validate.errors));
     }
@@ -142,11 +153,17 @@ describe('llmap run against llmap sim', () => {
         'answer',
         '_status',
         '_error',
+        '_row_id',
         '_attempts',
         '_latency_ms',
         '_input_tokens',
         '_output_tokens',
         '_model',
+        '_cached',
+        '_request_key',
+        '_prompt_hash',
+        '_provider_request_id',
+        '_finished_at',
       ]),
     );
     assert.deepEqual(
@@ -170,7 +187,8 @@ describe('llmap run against llmap sim', () => {
     assert.equal(
       lines[0],
       'id,text,stars,sentiment,rating,confidence,mentions_defect,aspects,product,' +
-        '_status,_error,_attempts,_latency_ms,_input_tokens,_output_tokens,_model',
+        '_status,_error,_row_id,_attempts,_latency_ms,_input_tokens,_output_tokens,_model,' +
+        '_cached,_request_key,_prompt_hash,_provider_request_id,_finished_at',
     );
     const rows = await readRows(out);
     for (const row of rows) {

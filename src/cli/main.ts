@@ -15,7 +15,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
-  program.addCommand(runCommand(io, (code) => (exitCode = code)));
+  program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(simCommand(io));
   for (const command of program.commands) command.exitOverride();
 

@@ -12,14 +12,18 @@ export function renderSummary(summary: RunSummary): string {
       `(${formatCount(rate)} rows/s)`,
     `  ok ${formatCount(rows.ok)} · failed ${formatCount(rows.failed)} · invalid ${formatCount(rows.invalid)}` +
       (summary.retries > 0 ? ` · ${formatCount(summary.retries)} retries` : ''),
-    `  tokens: ${formatCount(summary.tokens.input)} in · ${formatCount(summary.tokens.output)} out`,
+    `  answered: ${formatCount(rows.resumed)} from the run state · ${formatCount(rows.cached)} from the cache · ` +
+      `${formatCount(rows.ok + rows.failed + rows.invalid - rows.resumed - rows.cached)} asked`,
+    `  tokens paid: ${formatCount(summary.tokens.input)} in · ${formatCount(summary.tokens.output)} out`,
     `  output: ${summary.output}`,
   ];
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
   if (summary.stopped?.kind === 'interrupted') {
     lines.push(`  interrupted: ${formatCount(rows.total - rows.written)} rows were not processed`);
+    lines.push(`  resume: run the same command again (state in ${summary.stateDir})`);
   } else if (summary.stopped?.kind === 'provider') {
     lines.push(`  stopped: the provider refused the run: ${summary.stopped.message}`);
+    lines.push(`  resume: fix the cause, then run the same command again (state in ${summary.stateDir})`);
   }
   return lines.join('\n');
 }

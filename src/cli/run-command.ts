@@ -33,7 +33,10 @@ Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input e
             3 the provider refused the run (bad key, unknown model) · 130 interrupted (what was done is written)
 `;
 
-export function runCommand(io: CliIo, setExitCode: (code: number) => void): Command {
+export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
+  // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
+  // only ever read from the environment).
+  const command = argv.filter((arg) => arg !== '--fresh');
   return new Command('run')
     .description('map a prompt over every row of a table and write the answers as typed columns')
     .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them')
@@ -51,20 +54,38 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void): Comm
     .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
     .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
     .option('--limit <n>', 'only the first N rows (a trial run)')
+    .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
+    .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
+    .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')
+    .option('--cache-dir <dir>', 'response cache directory (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)')
+    .option('--fresh', 'start this job over, ignoring its run state (the cache still answers)')
+    .option('--no-cache', 'do not answer from responses received before this run')
+    .option('--replay', 'answer only from the cache; never open a connection')
+    .option('--offline', 'same as --replay')
+    .option('--retry-failed', 'ask again the rows a previous run ended failed or invalid')
     .addOption(new Option('--json', 'print the summary as JSON on stdout'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
-      const options = { ...flags, ...(input === undefined ? {} : { input }) } as RunOptions & { json?: boolean };
+      const { offline, ...rest } = flags;
+      const options = {
+        ...rest,
+        ...(offline === true ? { replay: true } : {}),
+        ...(input === undefined ? {} : { input }),
+      } as RunOptions & { json?: boolean };
       if (Array.isArray(options.baseUrl) && options.baseUrl.length === 0) delete options.baseUrl;
       const job = loadJob(options, io.env);
-      const summary = await runWithSignals(job, io);
+      const summary = await runWithSignals(job, io, command);
       io.stderr.write(renderSummary(summary) + '\n');
       if (options.json) io.stdout.write(JSON.stringify(summary) + '\n');
       setExitCode(exitCodeFor(summary));
     });
 }
 
-async function runWithSignals(job: ReturnType<typeof loadJob>, io: CliIo): Promise<RunSummary> {
+async function runWithSignals(
+  job: ReturnType<typeof loadJob>,
+  io: CliIo,
+  command: readonly string[],
+): Promise<RunSummary> {
   const stop = new AbortController();
   let progress: ReturnType<typeof startProgress> | undefined;
   const onSigint = () => {
@@ -82,8 +103,10 @@ async function runWithSignals(job: ReturnType<typeof loadJob>, io: CliIo): Promi
   try {
     return await runJob(job, {
       stopSignal: stop.signal,
-      onStart(stats, warnings) {
+      command,
+      onStart(stats, warnings, notes) {
         for (const warning of warnings) io.stderr.write(`llmap: warning: ${warning}\n`);
+        for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
         progress = startProgress(stats, io.stderr, Date.now);
       },
     });

@@ -65,6 +65,8 @@ describe('answering one row', () => {
       inputTokens: 10,
       outputTokens: 5,
       model: 'm-2026',
+      cached: false,
+      finishedAt: 0,
     });
   });
 

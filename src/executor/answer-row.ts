@@ -22,6 +22,12 @@ export interface RowOutcome {
   readonly outputTokens: number;
   readonly model: string;
   readonly providerRequestId?: string;
+  /** True when the row caused no paid call: every answer came from the cache, or from an identical request. */
+  readonly cached: boolean;
+  /** When the outcome was reached (ms since the epoch). */
+  readonly finishedAt: number;
+  /** Taken from the run state of an earlier run, not answered in this one. */
+  readonly resumed?: boolean;
   /** Set when the failure is the run's, not the row's (bad key, unknown model): the run stops. */
   readonly stopsRun?: boolean;
 }
@@ -37,7 +43,7 @@ export interface AnswerRowDeps extends RetryDeps {
 
 export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {
   const started = deps.now();
-  const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '' };
+  const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '', cached: true };
   const call = async (req: ChatRequest) => {
     const attempted = await withRetry(
       () => deps.provider.doGenerate(req, signalOption(deps.signal)),
@@ -53,11 +59,18 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
       tally.inputTokens += attempted.value.usage.inputTokens;
       tally.outputTokens += attempted.value.usage.outputTokens;
       tally.model = attempted.value.model || tally.model;
+      tally.cached &&= attempted.value.cached === true;
+    } else {
+      tally.cached = false;
     }
     return attempted;
   };
-  const finish = (fields: Omit<RowOutcome, keyof typeof tally | 'latencyMs'>, result?: ChatResult): RowOutcome => ({
+  const finish = (
+    fields: Omit<RowOutcome, keyof typeof tally | 'latencyMs' | 'finishedAt'>,
+    result?: ChatResult,
+  ): RowOutcome => ({
     ...tally,
+    finishedAt: deps.now(),
     latencyMs: deps.now() - started,
     ...(result?.providerRequestId === undefined ? {} : { providerRequestId: result.providerRequestId }),
     ...fields,

@@ -1,23 +1,46 @@
-// The row flow, top to bottom: rows stream from the source, each is rendered into a request, answered with
-// bounded concurrency, put back in input order and handed to the sink. Stopping (Ctrl-C, a run-level provider
-// error) ends dispatch, lets in-flight rows finish for a grace period, then cuts them off; what is done is
-// still written, in order.
+// The row flow, top to bottom: rows stream from the source; each is known by its id and rendered into one request
+// per sample; an outcome from an earlier run that still holds is reused, otherwise the request is answered with
+// bounded concurrency (identical requests in flight are sent once), recorded in the run state as soon as it is
+// reached, put back in input order and handed to the sink. Stopping (Ctrl-C, a run-level provider error) ends
+// dispatch, lets in-flight rows finish for a grace period, then cuts them off; what is done is still written.
 
 import { setMaxListeners } from 'node:events';
 import type { RunStats } from '../observe/run-stats.js';
 import type { ChatRequest } from '../providers/provider.js';
+import { entryKey, type LedgerEntry } from '../store/ledger-store.js';
 import type { Row, TableSource } from '../table/read-table.js';
 import type { RowOutcome } from './answer-row.js';
+import { InFlightDedupe } from './dedupe.js';
 import { InOrder } from './in-order.js';
 import { Slots } from './slots.js';
 
+/** One answer to produce: a row (one of its samples), its request and the request's key. */
+export interface RowTask {
+  /** Position in the output. */
+  readonly index: number;
+  readonly row: Row;
+  readonly rowId: string;
+  readonly sample: number;
+  readonly request: ChatRequest;
+  readonly key: string;
+}
+
 export interface PipelineStages {
   readonly source: TableSource;
-  readonly buildRequest: (row: Row) => ChatRequest;
-  /** Answers one request; never rejects (a failure is an outcome). The signal cuts it off at the end of a drain. */
-  readonly answer: (request: ChatRequest, signal: AbortSignal) => Promise<RowOutcome>;
-  /** Receives finished rows in input order. */
-  readonly sink: (index: number, row: Row, outcome: RowOutcome) => void;
+  readonly samples: number;
+  readonly identify: (row: Row) => string;
+  readonly buildRequest: (row: Row, sample: number) => ChatRequest;
+  readonly keyOf: (request: ChatRequest) => string;
+  /** What earlier runs recorded for these rows, keyed by `entryKey(rowId, sample)`. */
+  readonly lookup: (rowIds: readonly string[]) => Promise<ReadonlyMap<string, LedgerEntry>>;
+  /** The earlier outcome if it still answers this task (same request), else undefined: ask. */
+  readonly reuse: (task: RowTask, earlier: LedgerEntry | undefined) => RowOutcome | undefined;
+  /** Answers one task; never rejects (a failure is an outcome). The signal cuts it off at the end of a drain. */
+  readonly answer: (task: RowTask, earlier: LedgerEntry | undefined, signal: AbortSignal) => Promise<RowOutcome>;
+  /** Records a new outcome in the run state, as soon as it is reached (in any order). */
+  readonly record: (task: RowTask, outcome: RowOutcome) => void;
+  /** Receives finished tasks in output order. */
+  readonly sink: (task: RowTask, outcome: RowOutcome) => void;
 }
 
 export interface PipelineControl {
@@ -40,6 +63,7 @@ export interface PipelineResult {
 export async function runPipeline(stages: PipelineStages, control: PipelineControl): Promise<PipelineResult> {
   const { stats } = control;
   const slots = new Slots(control.concurrency);
+  const dedupe = new InFlightDedupe();
   const cutOff = new AbortController();
   // Every in-flight request listens on this one signal.
   setMaxListeners(0, cutOff.signal);
@@ -54,25 +78,29 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   control.stopSignal?.addEventListener('abort', onUserStop, { once: true });
   if (control.stopSignal?.aborted) onUserStop();
 
-  const inOrder = new InOrder<{ row: Row; outcome: RowOutcome }>(
-    (index, { row, outcome }) => stages.sink(index, row, outcome),
+  const inOrder = new InOrder<{ task: RowTask; outcome: RowOutcome }>(
+    (_, { task, outcome }) => stages.sink(task, outcome),
     control.maxWaiting,
   );
 
-  const dispatch = (index: number, row: Row) => {
+  const dispatch = (task: RowTask, earlier: LedgerEntry | undefined) => {
     stats.inFlight++;
-    void stages.answer(stages.buildRequest(row), cutOff.signal).then((outcome) => {
-      stats.inFlight--;
-      slots.release();
-      if (outcome.stopsRun) stop({ kind: 'provider', message: outcome.error ?? 'provider error' });
-      // A row cut off by the stop, or failed for a reason that is the run's, is not done: it is left out.
-      if ((cutOff.signal.aborted && outcome.status === 'failed') || outcome.stopsRun) {
-        inOrder.skip(index);
-        return;
-      }
-      stats.count(outcome.status, outcome.inputTokens, outcome.outputTokens);
-      inOrder.put(index, { row, outcome });
-    });
+    void dedupe
+      .answer(task.key, () => stages.answer(task, earlier, cutOff.signal))
+      .then((outcome) => {
+        stats.inFlight--;
+        slots.release();
+        if (outcome.stopsRun) stop({ kind: 'provider', message: outcome.error ?? 'provider error' });
+        // A row cut off by the stop, or failed for a reason that is the run's, is not done: it is left out, and
+        // not recorded, so the next run asks it again.
+        if ((cutOff.signal.aborted && outcome.status === 'failed') || outcome.stopsRun) {
+          inOrder.skip(task.index);
+          return;
+        }
+        stages.record(task, outcome);
+        stats.count(outcome);
+        inOrder.put(task.index, { task, outcome });
+      });
   };
 
   // Waits for in-flight rows; once stopped, only for the grace period, then cuts off whatever still runs.
@@ -86,17 +114,33 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   try {
     let index = 0;
     outer: for await (const batch of stages.source.batches()) {
-      for (const row of batch) {
-        if (stopped) break outer;
-        const waitForSlot = slots.acquire();
-        if (waitForSlot) await waitForSlot;
-        const waitForRoom = inOrder.room();
-        if (waitForRoom) await waitForRoom;
-        if (stopped) {
-          slots.release();
-          break outer;
+      const rowIds = batch.map(stages.identify);
+      const earlier = await stages.lookup([...new Set(rowIds)]);
+      for (let i = 0; i < batch.length; i++) {
+        const row = batch[i]!;
+        const rowId = rowIds[i]!;
+        for (let sample = 0; sample < stages.samples; sample++) {
+          if (stopped) break outer;
+          const request = stages.buildRequest(row, sample);
+          const task: RowTask = { index, row, rowId, sample, request, key: stages.keyOf(request) };
+          const waitForRoom = inOrder.room();
+          if (waitForRoom) await waitForRoom;
+          const recorded = earlier.get(entryKey(rowId, sample));
+          const reused = stages.reuse(task, recorded);
+          if (reused) {
+            stats.count(reused);
+            inOrder.put(index++, { task, outcome: reused });
+            continue;
+          }
+          const waitForSlot = slots.acquire();
+          if (waitForSlot) await waitForSlot;
+          if (stopped) {
+            slots.release();
+            break outer;
+          }
+          index++;
+          dispatch(task, recorded);
         }
-        dispatch(index++, row);
       }
     }
     await drain();

@@ -5,7 +5,7 @@ const marker = Symbol.for('llmap.error.InputError');
 
 export class InputError extends Error {
   readonly [marker] = true;
-  override readonly name = 'InputError';
+  override readonly name: string = 'InputError';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -30,6 +30,26 @@ export interface Job {
   readonly schema: CompiledSchema | undefined;
   readonly model: ModelSpec;
   readonly sampling: { readonly temperature: number | undefined; readonly maxTokens: number | undefined };
+  /** How a row is known across runs: a column's value, or (undefined) a hash of the row's content. */
+  readonly identity: { readonly idColumn: string | undefined };
+  /** Independent answers asked per row; each is an output row with its `_sample` index when more than one. */
+  readonly samples: number;
+  readonly state: {
+    /** The run directory: ledger and metadata of this job. */
+    readonly dir: string;
+    /** Ignore (delete) this job's previous state. */
+    readonly fresh: boolean;
+    /** Ask again the rows a previous run ended `failed` or `invalid`. */
+    readonly retryFailed: boolean;
+  };
+  readonly cache: {
+    /** The directory of the response cache, shared by all jobs. */
+    readonly dir: string;
+    /** Answer from responses received before this run (false with --no-cache). */
+    readonly read: boolean;
+    /** Answer only from the cache; never open a connection. */
+    readonly replay: boolean;
+  };
   readonly execution: {
     readonly concurrency: number;
     readonly maxAttempts: number;

@@ -1,7 +1,8 @@
 // Options + environment → Job. The one place that reads the environment (API keys, LLMAP_MODEL), reads the
 // prompt and schema files, and turns every mistake into an InputError before anything is sent.
 
-import { basename, dirname, extname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadAnswerSchema } from '../output/answer-schema.js';
 import { compileTemplate } from '../prompt/template.js';
 import { loadPromptSource } from '../prompt/prompt-file.js';
@@ -27,21 +28,37 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
   const promptSource = loadPromptSource(options.prompt);
   const front = promptSource.frontMatter;
   const schema = options.schema === undefined ? undefined : loadAnswerSchema(options.schema);
+  const output = outputTarget(options.out, input);
+  const replay = options.replay ?? false;
+  if (replay && options.retryFailed) {
+    throw new InputError('--retry-failed asks the model again, so it cannot be combined with --replay/--offline');
+  }
+  if (replay && options.cache === false) {
+    throw new InputError('--replay/--offline answers only from the cache, so it cannot be combined with --no-cache');
+  }
   return {
     input,
     limit: options.limit,
-    output: outputTarget(options.out, input),
+    output,
     prompt: {
       origin: promptSource.origin,
       system: front.system === undefined ? undefined : compileTemplate(front.system, `${promptSource.origin} (system)`),
       user: compileTemplate(promptSource.body, promptSource.origin),
     },
     schema,
-    model: modelSpec(options.model ?? front.model ?? env['LLMAP_MODEL'], options, env),
+    model: modelSpec(options.model ?? front.model ?? env['LLMAP_MODEL'], options, env, replay),
     sampling: {
       temperature: options.temperature ?? front.temperature,
       maxTokens: options.maxTokens ?? front.max_tokens,
     },
+    identity: { idColumn: options.id },
+    samples: options.samples,
+    state: {
+      dir: resolve(options.state ?? defaultStateDir(output.path)),
+      fresh: options.fresh ?? false,
+      retryFailed: options.retryFailed ?? false,
+    },
+    cache: { dir: resolve(options.cacheDir ?? defaultCacheDir(env)), read: options.cache ?? true, replay },
     execution: {
       concurrency: options.concurrency,
       maxAttempts: options.maxAttempts,
@@ -80,7 +97,18 @@ function outputTarget(out: string | undefined, input: TableInput): Job['output']
   return { path: out, format };
 }
 
-function modelSpec(model: string | undefined, options: ParsedRunOptions, env: Env): ModelSpec {
+/** `.llmap/<output file name>` beside the output: one run directory per output, several jobs per folder. */
+export function defaultStateDir(outputPath: string): string {
+  return join(dirname(outputPath), '.llmap', basename(outputPath));
+}
+
+function defaultCacheDir(env: Env): string {
+  if (env['LLMAP_CACHE_DIR']) return env['LLMAP_CACHE_DIR'];
+  if (env['XDG_CACHE_HOME']) return join(env['XDG_CACHE_HOME'], 'llmap');
+  return join(env['HOME'] ?? homedir(), '.cache', 'llmap');
+}
+
+function modelSpec(model: string | undefined, options: ParsedRunOptions, env: Env, replay: boolean): ModelSpec {
   if (model === undefined) {
     throw new InputError(
       'no model: pass --model openai:<model> or anthropic:<model> (or set it in the prompt front matter or LLMAP_MODEL)',
@@ -103,7 +131,8 @@ function modelSpec(model: string | undefined, options: ParsedRunOptions, env: En
   const key = env[keyEnv];
   // A local server (vLLM, Ollama, llmap sim) usually needs no key; the hosted API always does, and a variable the
   // user named explicitly must exist.
-  if (!key && (baseUrls.length === 0 || options.apiKeyEnv !== undefined)) {
+  // A replay never connects, so it needs no key.
+  if (!key && !replay && (baseUrls.length === 0 || options.apiKeyEnv !== undefined)) {
     throw new InputError(
       `missing API key: set ${keyEnv} (the key is read from the environment and never written anywhere)`,
     );

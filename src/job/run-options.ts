@@ -44,6 +44,22 @@ export const RunOptionsSchema = z.object({
   drainTimeout: positiveNumber('--drain-timeout').default(10),
   temperature: numberFlag('--temperature', 'a number from 0 to 2', (n) => n >= 0 && n <= 2).optional(),
   maxTokens: positiveInt('--max-tokens').optional(),
+  /** The column that identifies a row across runs; without it, a row is known by a hash of its content. */
+  id: z.string().min(1).optional(),
+  /** The run directory (ledger, metadata). @default `.llmap/<output name>` beside the output */
+  state: z.string().min(1).optional(),
+  /** The response cache directory. @default `$LLMAP_CACHE_DIR`, else `$XDG_CACHE_HOME/llmap`, else `~/.cache/llmap` */
+  cacheDir: z.string().min(1).optional(),
+  /** Start this job over, ignoring its previous run state (the cache still answers unless `cache` is false). */
+  fresh: z.boolean().optional(),
+  /** `false` (--no-cache): do not answer from responses received before this run. @default true */
+  cache: z.boolean().optional(),
+  /** Answer only from the cache, never opening a connection (--replay, --offline). */
+  replay: z.boolean().optional(),
+  /** Ask again the rows a previous run ended `failed` or `invalid`. */
+  retryFailed: z.boolean().optional(),
+  /** Independent answers per row. @default 1 */
+  samples: positiveInt('--samples').default(1),
   /** Only the first N rows (for a trial run). */
   limit: positiveInt('--limit').optional(),
 });

@@ -1,7 +1,7 @@
-// Counters of a run, updated by the pipeline as rows finish and read by progress, the summary and (later)
-// status. One object, passed in; never module state.
+// Counters of a run, updated by the pipeline as rows finish and read by progress, the summary and the run state.
+// One object, passed in; never module state.
 
-import type { RowStatus } from '../executor/answer-row.js';
+import type { RowOutcome } from '../executor/answer-row.js';
 
 export class RunStats {
   readonly total: number;
@@ -9,7 +9,12 @@ export class RunStats {
   ok = 0;
   failed = 0;
   invalid = 0;
+  /** Rows whose outcome was taken from an earlier run's state. */
+  resumed = 0;
+  /** Rows answered in this run without a paid call (cache, or an identical request). */
+  cached = 0;
   retries = 0;
+  /** Tokens of the calls paid for in this run. */
   inputTokens = 0;
   outputTokens = 0;
   inFlight = 0;
@@ -23,9 +28,13 @@ export class RunStats {
     return this.ok + this.failed + this.invalid;
   }
 
-  count(status: RowStatus, inputTokens: number, outputTokens: number): void {
-    this[status]++;
-    this.inputTokens += inputTokens;
-    this.outputTokens += outputTokens;
+  count(outcome: RowOutcome): void {
+    this[outcome.status]++;
+    if (outcome.resumed) this.resumed++;
+    else if (outcome.cached) this.cached++;
+    else {
+      this.inputTokens += outcome.inputTokens;
+      this.outputTokens += outcome.outputTokens;
+    }
   }
 }

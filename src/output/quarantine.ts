@@ -6,7 +6,9 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { siblingPath } from '../table/write-table.js';
 
 export interface QuarantineEntry {
+  /** The row's position in the output, and its id. */
   readonly row: number;
+  readonly rowId: string;
   readonly error: string;
   readonly raw: string;
   readonly model: string;

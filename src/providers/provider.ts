@@ -22,6 +22,8 @@ export interface ChatRequest {
   readonly temperature?: number;
   readonly maxTokens?: number;
   readonly schema?: AnswerSchema;
+  /** Which of N independent samples of the same prompt this is (0 when one is asked); part of the key only. */
+  readonly sample?: number;
 }
 
 export interface Usage {
@@ -40,6 +42,8 @@ export interface ChatResult {
   readonly model: string;
   /** The provider's request id (header or body), for tracing a row back to a call. */
   readonly providerRequestId?: string;
+  /** Set when the answer came from the response cache, not from a call. */
+  readonly cached?: boolean;
 }
 
 export interface CallOptions {

@@ -16,7 +16,7 @@ export interface RequestTemplate {
   readonly schema?: CompiledSchema;
 }
 
-export function buildRequest(template: RequestTemplate, row: Row): ChatRequest {
+export function buildRequest(template: RequestTemplate, row: Row, sample = 0): ChatRequest {
   return {
     model: template.model,
     ...(template.system ? { system: renderTemplate(template.system, row) } : {}),
@@ -24,5 +24,6 @@ export function buildRequest(template: RequestTemplate, row: Row): ChatRequest {
     ...(template.temperature === undefined ? {} : { temperature: template.temperature }),
     ...(template.maxTokens === undefined ? {} : { maxTokens: template.maxTokens }),
     ...(template.schema ? { schema: template.schema } : {}),
+    ...(sample === 0 ? {} : { sample }),
   };
 }

@@ -1,0 +1,46 @@
+// A job's fingerprint: one short hash per part that decides its answers (input, prompt, schema, model,
+// parameters). Stored with the run state, so a re-run can say what changed since the last run.
+
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { canonicalJson } from '../request/canonical-json.js';
+import { endpointLocation, sha256Hex } from '../request/request-key.js';
+import { isGlob } from '../table/table-input.js';
+import type { Job } from './job.js';
+
+export interface JobFingerprint {
+  readonly input: string;
+  readonly prompt: string;
+  readonly schema: string;
+  readonly model: string;
+  readonly params: string;
+}
+
+export function jobFingerprint(job: Job): JobFingerprint {
+  const hash = (value: unknown) => sha256Hex(canonicalJson(value)).slice(0, 16);
+  return {
+    input: hash(inputIdentity(job)),
+    prompt: hash({ system: job.prompt.system?.parts, user: job.prompt.user.parts }),
+    schema: hash(job.schema?.jsonSchema ?? null),
+    model: hash({
+      provider: job.model.provider,
+      model: job.model.modelId,
+      endpoint: endpointLocation(job.model.baseUrls),
+    }),
+    params: hash({ ...job.sampling, samples: job.samples, id: job.identity.idColumn, limit: job.limit }),
+  };
+}
+
+/** The parts that differ, by name, e.g. `['prompt', 'model']`. */
+export function fingerprintChanges(previous: JobFingerprint, current: JobFingerprint): (keyof JobFingerprint)[] {
+  return (Object.keys(current) as (keyof JobFingerprint)[]).filter((part) => previous[part] !== current[part]);
+}
+
+/** A file is known by its path, size and modification time; a query by its text. */
+function inputIdentity(job: Job): unknown {
+  if (job.input.kind === 'sql') return { sql: job.input.sql };
+  const path = resolve(job.input.path);
+  if (isGlob(job.input.path)) return { glob: path };
+  const stat = statSync(path);
+  return { path, size: stat.size, mtimeMs: stat.mtimeMs };
+}

@@ -1,0 +1,59 @@
+// A request's content address: SHA-256 of the canonical JSON of everything that determines its answer (provider,
+// endpoint, model, messages, sampling parameters, schema, sample index). The API key is never part of it. The cache,
+// the ledger and in-run dedupe all speak in these keys.
+
+import { createHash } from 'node:crypto';
+import type { AnswerSchema, ChatRequest } from '../providers/provider.js';
+import { canonicalJson } from './canonical-json.js';
+
+/** Who answers: the provider and where it is reached, so a simulator's answers never stand in for a real model's. */
+export interface Endpoint {
+  readonly provider: string;
+  /** The provider's own API (`default`), or the origins and paths of the servers given with --base-url. */
+  readonly location: string;
+}
+
+export type RequestKeyer = (request: ChatRequest) => string;
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function createRequestKeyer(endpoint: Endpoint): RequestKeyer {
+  // The schema is the same object for every row of a job: its canonical form is hashed once, not per row.
+  const schemaHashes = new WeakMap<AnswerSchema, string>();
+  const schemaHash = (schema: AnswerSchema) => {
+    let hash = schemaHashes.get(schema);
+    if (hash === undefined) {
+      hash = sha256Hex(canonicalJson({ name: schema.name, jsonSchema: schema.jsonSchema }));
+      schemaHashes.set(schema, hash);
+    }
+    return hash;
+  };
+  return (request) =>
+    sha256Hex(
+      canonicalJson({
+        v: 1,
+        provider: endpoint.provider,
+        location: endpoint.location,
+        model: request.model,
+        system: request.system,
+        messages: request.messages,
+        temperature: request.temperature,
+        maxTokens: request.maxTokens,
+        schema: request.schema ? schemaHash(request.schema) : undefined,
+        sample: request.sample ?? 0,
+      }),
+    );
+}
+
+/** The prompt alone (system and messages), for the `_prompt_hash` audit column: rows with equal prompts share it. */
+export function promptHash(request: ChatRequest): string {
+  return sha256Hex(canonicalJson({ system: request.system, messages: request.messages })).slice(0, 16);
+}
+
+/** The endpoint part of the key: the sorted, de-duplicated base URLs, or `default` for the provider's own API. */
+export function endpointLocation(baseUrls: readonly URL[]): string {
+  if (baseUrls.length === 0) return 'default';
+  return [...new Set(baseUrls.map((url) => url.href.replace(/\/+$/, '')))].sort().join(' ');
+}

@@ -1,0 +1,185 @@
+// The ledger of one run in `<state dir>/ledger.sqlite`: entries upserted by (row id, sample), the run's metadata,
+// and per-status counters kept by triggers so `llmap status` answers at once on a hundred million rows.
+// Entries and metadata are committed together at each checkpoint.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RowStatus } from '../../executor/answer-row.js';
+import { entryKey, type LedgerCounts, type LedgerEntry, type LedgerStore, type RunMeta } from '../ledger-store.js';
+import { openSqlite } from './open-sqlite.js';
+
+export const LEDGER_FILE = 'ledger.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  row_id TEXT NOT NULL,
+  sample INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  request_key TEXT NOT NULL,
+  prompt_hash TEXT NOT NULL,
+  answer TEXT,
+  error TEXT,
+  raw TEXT,
+  attempts INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  provider_request_id TEXT,
+  cached INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  PRIMARY KEY (row_id, sample)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counts (
+  status TEXT NOT NULL, cached INTEGER NOT NULL, n INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  PRIMARY KEY (status, cached)
+);
+CREATE TRIGGER IF NOT EXISTS entries_insert AFTER INSERT ON entries BEGIN
+  INSERT INTO counts VALUES (new.status, new.cached, 1, new.input_tokens, new.output_tokens)
+  ON CONFLICT DO UPDATE SET n = n + 1, input_tokens = input_tokens + excluded.input_tokens,
+    output_tokens = output_tokens + excluded.output_tokens;
+END;
+CREATE TRIGGER IF NOT EXISTS entries_update AFTER UPDATE ON entries BEGIN
+  UPDATE counts SET n = n - 1, input_tokens = input_tokens - old.input_tokens,
+    output_tokens = output_tokens - old.output_tokens
+  WHERE status = old.status AND cached = old.cached;
+  INSERT INTO counts VALUES (new.status, new.cached, 1, new.input_tokens, new.output_tokens)
+  ON CONFLICT DO UPDATE SET n = n + 1, input_tokens = input_tokens + excluded.input_tokens,
+    output_tokens = output_tokens + excluded.output_tokens;
+END;`;
+
+interface EntryRow {
+  row_id: string;
+  sample: number;
+  status: string;
+  request_key: string;
+  prompt_hash: string;
+  answer: string | null;
+  error: string | null;
+  raw: string | null;
+  attempts: number;
+  latency_ms: number;
+  input_tokens: number;
+  output_tokens: number;
+  model: string;
+  provider_request_id: string | null;
+  cached: number;
+  finished_at: number;
+}
+
+export function openSqliteLedger(stateDir: string): LedgerStore {
+  mkdirSync(stateDir, { recursive: true });
+  const path = join(stateDir, LEDGER_FILE);
+  const { db, guard } = openSqlite(
+    path,
+    SCHEMA,
+    `move the state directory away, or run again with --fresh to start this job over (the response cache still answers what was already paid for)`,
+  );
+  const selectMany = db.prepare<[string], EntryRow>(
+    'SELECT * FROM entries WHERE row_id IN (SELECT value FROM json_each(?))',
+  );
+  const upsert = db.prepare(
+    `INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(row_id, sample) DO UPDATE SET status = excluded.status, request_key = excluded.request_key,
+       prompt_hash = excluded.prompt_hash, answer = excluded.answer, error = excluded.error, raw = excluded.raw,
+       attempts = excluded.attempts, latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens,
+       output_tokens = excluded.output_tokens, model = excluded.model,
+       provider_request_id = excluded.provider_request_id, cached = excluded.cached,
+       finished_at = excluded.finished_at`,
+  );
+  const writeMeta = db.prepare('INSERT INTO meta VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json');
+  const selectMeta = db.prepare<[], { json: string }>('SELECT json FROM meta WHERE id = 1');
+  const selectCounts = db.prepare<
+    [],
+    { status: string; cached: number; n: number; input_tokens: number; output_tokens: number }
+  >('SELECT * FROM counts');
+
+  let pending: LedgerEntry[] = [];
+  const commit = db.transaction((entries: readonly LedgerEntry[], meta: RunMeta) => {
+    for (const e of entries) {
+      upsert.run(
+        e.rowId,
+        e.sample,
+        e.status,
+        e.requestKey,
+        e.promptHash,
+        e.answer === undefined ? null : JSON.stringify(e.answer),
+        e.error ?? null,
+        e.raw ?? null,
+        e.attempts,
+        Math.round(e.latencyMs),
+        e.inputTokens,
+        e.outputTokens,
+        e.model,
+        e.providerRequestId ?? null,
+        e.cached ? 1 : 0,
+        e.finishedAt,
+      );
+    }
+    writeMeta.run(JSON.stringify(meta));
+  });
+
+  return {
+    getMany(rowIds) {
+      const found = new Map<string, LedgerEntry>();
+      if (rowIds.length === 0) return Promise.resolve(found);
+      for (const row of guard(() => selectMany.all(JSON.stringify(rowIds)))) {
+        found.set(entryKey(row.row_id, row.sample), fromRow(row));
+      }
+      return Promise.resolve(found);
+    },
+    record(entry) {
+      pending.push(entry);
+    },
+    checkpoint(meta) {
+      const entries = pending;
+      pending = [];
+      guard(() => commit(entries, meta));
+      return Promise.resolve();
+    },
+    readMeta() {
+      const row = guard(() => selectMeta.get());
+      return Promise.resolve(row ? (JSON.parse(row.json) as RunMeta) : undefined);
+    },
+    counts() {
+      const counts = { entries: 0, ok: 0, failed: 0, invalid: 0, cached: 0, inputTokens: 0, outputTokens: 0 };
+      for (const row of guard(() => selectCounts.all())) {
+        counts.entries += row.n;
+        if (row.status === 'ok' || row.status === 'failed' || row.status === 'invalid') counts[row.status] += row.n;
+        if (row.cached) counts.cached += row.n;
+        else {
+          counts.inputTokens += row.input_tokens;
+          counts.outputTokens += row.output_tokens;
+        }
+      }
+      return Promise.resolve(counts as LedgerCounts);
+    },
+    close() {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function fromRow(row: EntryRow): LedgerEntry {
+  return {
+    rowId: row.row_id,
+    sample: row.sample,
+    status: row.status as RowStatus,
+    requestKey: row.request_key,
+    promptHash: row.prompt_hash,
+    ...(row.answer === null ? {} : { answer: JSON.parse(row.answer) as unknown }),
+    ...(row.error === null ? {} : { error: row.error }),
+    ...(row.raw === null ? {} : { raw: row.raw }),
+    attempts: row.attempts,
+    latencyMs: row.latency_ms,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    model: row.model,
+    ...(row.provider_request_id === null ? {} : { providerRequestId: row.provider_request_id }),
+    cached: row.cached === 1,
+    finishedAt: row.finished_at,
+  };
+}
