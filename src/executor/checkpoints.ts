@@ -10,11 +10,11 @@ export interface Checkpoints {
 }
 
 export function startCheckpoints(write: () => Promise<void>, intervalMs: number): Checkpoints {
-  let failure: unknown;
+  let failure: Error | undefined;
   let chain: Promise<void> = Promise.resolve();
   const run = () => {
     chain = chain.then(write).catch((error: unknown) => {
-      failure ??= error;
+      failure ??= error instanceof Error ? error : new Error(String(error));
     });
     return chain;
   };

@@ -43,7 +43,7 @@ export async function checkIdColumn(
   );
   const rows = repeats.getRowsJson();
   if (rows.length > 0) {
-    const listed = rows.map(([value, n]) => `${JSON.stringify(value)} (${String(n)} rows)`).join(', ');
+    const listed = rows.map(([value, n]) => `${JSON.stringify(value)} (${Number(n)} rows)`).join(', ');
     throw new InputError(
       `--id ${idColumn} is not unique in ${where}: ${listed}${rows.length === 5 ? ', ...' : ''}; ` +
         `an id must name one row, so answers can be matched to rows across runs`,

@@ -12,7 +12,7 @@ export interface SqliteFile {
   readonly db: Sqlite;
   readonly path: string;
   /** Runs `fn`, turning SQLite's corruption errors into a StateError with `advice`. */
-  guard<T>(fn: () => T): T;
+  readonly guard: <T>(fn: () => T) => T;
 }
 
 const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CANTOPEN', 'SQLITE_IOERR_SHORT_READ']);
