@@ -7,11 +7,11 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
 import { withCache } from './executor/cached-provider.js';
 import { startCheckpoints } from './executor/checkpoints.js';
-import { runPipeline, type RowTask, type StopReason } from './executor/run-pipeline.js';
+import { runPipeline, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
 import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
-import { jobFingerprint } from './job/job-fingerprint.js';
+import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { answerColumns, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
@@ -136,6 +136,10 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     ledger = state.ledger;
     cache = (deps.openCache ?? openSqliteCache)(job.cache.dir);
 
+    // Fast resume: entries found by content-hash id under unchanged requests are reused without re-keying the row.
+    const uniform =
+      !state.previous || (state.previous.uniform && sameRequests(state.previous.fingerprint, fingerprint));
+    const trustRowIds = uniform && state.previous !== undefined && job.identity.idColumn === undefined;
     const runStartedAt = now();
     const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
     const cachedProvider = withCache(provider, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
@@ -157,6 +161,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       updatedAt: now(),
       rowsTotal: stats.total,
       inFlight: stats.inFlight,
+      uniform,
       ...(stopReason === undefined ? {} : { stopReason }),
     });
     const { ledger: openLedger, cache: openCache } = { ledger, cache };
@@ -195,12 +200,16 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           samples: job.samples,
           identify: rowIdentity(job.identity.idColumn),
           buildRequest: (row, sample) => buildRequest(template, row, sample),
-          keyOf,
+          address: (request) => ({ key: keyOf(request), promptHash: promptHash(request) }),
           lookup: (rowIds) => openLedger.getMany(rowIds),
-          reuse: (task, earlier) => {
+          reuse: (recorded, row, sample) => {
             // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
-            if (!earlier || job.cache.replay || earlier.requestKey !== task.key || retrying(earlier)) return undefined;
-            return outcomeFromEntry(earlier);
+            if (job.cache.replay || retrying(recorded)) return undefined;
+            const outcome = outcomeFromEntry(recorded);
+            if (trustRowIds) return { outcome, key: recorded.requestKey, promptHash: recorded.promptHash };
+            const request = buildRequest(template, row, sample);
+            const key = keyOf(request);
+            return key === recorded.requestKey ? { outcome, key, promptHash: promptHash(request) } : undefined;
           },
           answer: (task, earlier, signal) =>
             answerRow(task.request, {
@@ -301,14 +310,14 @@ function outputColumns(
 }
 
 function outputRow(
-  task: RowTask,
+  task: RowRef,
   outcome: RowOutcome,
   answerNames: readonly string[],
   structured: boolean,
   withSample: boolean,
 ): Row {
-  // A copy: with several samples, one input row object is shared by its tasks.
-  const out: Record<string, unknown> = { ...task.row };
+  // With several samples, one input row object is shared by its tasks: each gets a copy.
+  const out: Record<string, unknown> = withSample ? { ...task.row } : task.row;
   if (outcome.answer !== undefined) {
     if (structured) {
       const answer = outcome.answer as Record<string, unknown>;
@@ -328,7 +337,7 @@ function outputRow(
   out['_model'] = outcome.model || undefined;
   out['_cached'] = outcome.cached;
   out['_request_key'] = task.key;
-  out['_prompt_hash'] = promptHash(task.request);
+  out['_prompt_hash'] = task.promptHash;
   out['_provider_request_id'] = outcome.providerRequestId;
   out['_finished_at'] = new Date(outcome.finishedAt).toISOString();
   return out as Row;
@@ -340,7 +349,7 @@ function ledgerEntry(task: RowTask, outcome: RowOutcome): LedgerEntry {
     sample: task.sample,
     status: outcome.status,
     requestKey: task.key,
-    promptHash: promptHash(task.request),
+    promptHash: task.promptHash,
     ...(outcome.answer === undefined ? {} : { answer: outcome.answer }),
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     ...(outcome.status === 'invalid' && outcome.raw !== undefined ? { raw: outcome.raw } : {}),

@@ -6,6 +6,7 @@ import { InputError } from '../job/input-error.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand, type CliIo } from './run-command.js';
 import { simCommand } from './sim-command.js';
+import { statusCommand } from './status-command.js';
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
+  program.addCommand(statusCommand(io));
   program.addCommand(simCommand(io));
   for (const command of program.commands) command.exitOverride();
 

@@ -1,7 +1,7 @@
 // `llmap sim`: the provider simulator as a server, until Ctrl-C.
 
 import { Command } from 'commander';
-import { startSim, type SimOptions } from '../sim/index.js';
+import type { SimOptions } from '../sim/index.js';
 import type { CliIo } from './run-command.js';
 
 const EXAMPLES = `
@@ -49,6 +49,8 @@ export function simCommand(io: CliIo): Command {
         apiKey: flags['apiKeyEnv'] === undefined ? undefined : io.env[flags['apiKeyEnv']],
       };
       const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimOptions;
+      // Loaded on use: the simulator's tokenizer tables would slow every other command's start.
+      const { startSim } = await import('../sim/index.js');
       const sim = await startSim(options);
       io.stdout.write(`llmap sim listening on ${sim.url}\n`);
       await new Promise<void>((resolve) => {

@@ -14,15 +14,28 @@ import { InFlightDedupe } from './dedupe.js';
 import { InOrder } from './in-order.js';
 import { Slots } from './slots.js';
 
-/** One answer to produce: a row (one of its samples), its request and the request's key. */
-export interface RowTask {
+/** One answer of the output: a row (one of its samples) and the key of the request that answers it. */
+export interface RowRef {
   /** Position in the output. */
   readonly index: number;
   readonly row: Row;
   readonly rowId: string;
   readonly sample: number;
-  readonly request: ChatRequest;
   readonly key: string;
+  /** A short hash of the rendered prompt alone (`_prompt_hash`). */
+  readonly promptHash: string;
+}
+
+/** An answer to ask for: the row and its request. */
+export interface RowTask extends RowRef {
+  readonly request: ChatRequest;
+}
+
+/** An earlier run's outcome that still answers a row, with the address of the request it answered. */
+export interface Reused {
+  readonly outcome: RowOutcome;
+  readonly key: string;
+  readonly promptHash: string;
 }
 
 export interface PipelineStages {
@@ -30,17 +43,17 @@ export interface PipelineStages {
   readonly samples: number;
   readonly identify: (row: Row) => string;
   readonly buildRequest: (row: Row, sample: number) => ChatRequest;
-  readonly keyOf: (request: ChatRequest) => string;
+  readonly address: (request: ChatRequest) => { readonly key: string; readonly promptHash: string };
   /** What earlier runs recorded for these rows, keyed by `entryKey(rowId, sample)`. */
   readonly lookup: (rowIds: readonly string[]) => Promise<ReadonlyMap<string, LedgerEntry>>;
-  /** The earlier outcome if it still answers this task (same request), else undefined: ask. */
-  readonly reuse: (task: RowTask, earlier: LedgerEntry | undefined) => RowOutcome | undefined;
+  /** The recorded outcome if it still answers this row (same request), else undefined: ask. */
+  readonly reuse: (recorded: LedgerEntry, row: Row, sample: number) => Reused | undefined;
   /** Answers one task; never rejects (a failure is an outcome). The signal cuts it off at the end of a drain. */
   readonly answer: (task: RowTask, earlier: LedgerEntry | undefined, signal: AbortSignal) => Promise<RowOutcome>;
   /** Records a new outcome in the run state, as soon as it is reached (in any order). */
   readonly record: (task: RowTask, outcome: RowOutcome) => void;
-  /** Receives finished tasks in output order. */
-  readonly sink: (task: RowTask, outcome: RowOutcome) => void;
+  /** Receives finished rows in output order. */
+  readonly sink: (ref: RowRef, outcome: RowOutcome) => void;
 }
 
 export interface PipelineControl {
@@ -78,8 +91,8 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   control.stopSignal?.addEventListener('abort', onUserStop, { once: true });
   if (control.stopSignal?.aborted) onUserStop();
 
-  const inOrder = new InOrder<{ task: RowTask; outcome: RowOutcome }>(
-    (_, { task, outcome }) => stages.sink(task, outcome),
+  const inOrder = new InOrder<{ ref: RowRef; outcome: RowOutcome }>(
+    (_, { ref, outcome }) => stages.sink(ref, outcome),
     control.maxWaiting,
   );
 
@@ -99,7 +112,7 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
         }
         stages.record(task, outcome);
         stats.count(outcome);
-        inOrder.put(task.index, { task, outcome });
+        inOrder.put(task.index, { ref: task, outcome });
       });
   };
 
@@ -121,17 +134,19 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
         const rowId = rowIds[i]!;
         for (let sample = 0; sample < stages.samples; sample++) {
           if (stopped) break outer;
-          const request = stages.buildRequest(row, sample);
-          const task: RowTask = { index, row, rowId, sample, request, key: stages.keyOf(request) };
           const waitForRoom = inOrder.room();
           if (waitForRoom) await waitForRoom;
           const recorded = earlier.get(entryKey(rowId, sample));
-          const reused = stages.reuse(task, recorded);
+          const reused = recorded && stages.reuse(recorded, row, sample);
           if (reused) {
-            stats.count(reused);
-            inOrder.put(index++, { task, outcome: reused });
+            stats.count(reused.outcome);
+            const ref = { index: index++, row, rowId, sample, key: reused.key, promptHash: reused.promptHash };
+            inOrder.put(ref.index, { ref, outcome: reused.outcome });
             continue;
           }
+          const request = stages.buildRequest(row, sample);
+          const { key, promptHash } = stages.address(request);
+          const task: RowTask = { index, row, rowId, sample, request, key, promptHash };
           const waitForSlot = slots.acquire();
           if (waitForSlot) await waitForSlot;
           if (stopped) {

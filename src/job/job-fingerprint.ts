@@ -21,7 +21,7 @@ export function jobFingerprint(job: Job): JobFingerprint {
   return {
     input: hash(inputIdentity(job)),
     prompt: hash({ system: job.prompt.system?.parts, user: job.prompt.user.parts }),
-    schema: hash(job.schema?.jsonSchema ?? null),
+    schema: hash(job.schema ? { name: job.schema.name, jsonSchema: job.schema.jsonSchema } : null),
     model: hash({
       provider: job.model.provider,
       model: job.model.modelId,
@@ -29,6 +29,14 @@ export function jobFingerprint(job: Job): JobFingerprint {
     }),
     params: hash({ ...job.sampling, samples: job.samples, id: job.identity.idColumn, limit: job.limit }),
   };
+}
+
+/**
+ * Whether two jobs ask the same request of rows with the same content: everything in a request key that is not the
+ * row (prompt, schema, model and endpoint, sampling parameters) is equal.
+ */
+export function sameRequests(a: JobFingerprint, b: JobFingerprint): boolean {
+  return a.prompt === b.prompt && a.schema === b.schema && a.model === b.model && a.params === b.params;
 }
 
 /** The parts that differ, by name, e.g. `['prompt', 'model']`. */

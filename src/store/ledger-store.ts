@@ -44,6 +44,11 @@ export interface RunMeta {
   readonly rowsTotal: number;
   /** Requests in flight when the last checkpoint was written. */
   readonly inFlight: number;
+  /**
+   * True while every entry was recorded by a job with this fingerprint's requests (see `sameRequests`): then, with
+   * content-hash row ids, an entry found by row id answers the same request, and need not be re-keyed to be reused.
+   */
+  readonly uniform: boolean;
   /** Why the run stopped, when it did not finish. */
   readonly stopReason?: string;
 }

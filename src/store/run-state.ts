@@ -72,7 +72,7 @@ function removeLedger(dir: string): void {
 }
 
 /** Whether the process that wrote the metadata still runs (only knowable on the same machine). */
-function isAlive(meta: RunMeta): boolean {
+export function isAlive(meta: RunMeta): boolean {
   if (meta.host !== hostname()) return true;
   try {
     process.kill(meta.pid, 0);

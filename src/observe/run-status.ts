@@ -1,0 +1,46 @@
+// What `llmap status` reports: a run directory's metadata and counters, read while the run goes on (SQLite in WAL
+// mode lets a reader in beside the writer) or after it stopped.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LedgerCounts, RunMeta } from '../store/ledger-store.js';
+import { isAlive } from '../store/run-state.js';
+import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
+import { StateError } from '../store/state-error.js';
+
+export interface RunStatus {
+  readonly dir: string;
+  readonly meta: RunMeta | undefined;
+  readonly counts: LedgerCounts;
+  /** `running` only while the process that owns the run is alive; a killed run reads `stopped`. */
+  readonly activity: 'running' | 'stopped' | 'finished' | 'unknown';
+}
+
+/** The run directories under `dir`: `dir` itself when it holds a ledger, else its subdirectories that do. */
+export function findRunDirs(dir: string): string[] {
+  if (existsSync(join(dir, LEDGER_FILE))) return [dir];
+  if (!existsSync(dir)) throw new StateError(`no run state at ${dir}`);
+  const found = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, LEDGER_FILE)))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+  if (found.length === 0) throw new StateError(`no run state at ${dir} (expected ${LEDGER_FILE} in it or below it)`);
+  return found;
+}
+
+export async function readRunStatus(dir: string): Promise<RunStatus> {
+  const ledger = openSqliteLedger(dir);
+  try {
+    const meta = await ledger.readMeta();
+    const counts = await ledger.counts();
+    return { dir, meta, counts, activity: activityOf(meta) };
+  } finally {
+    await ledger.close();
+  }
+}
+
+function activityOf(meta: RunMeta | undefined): RunStatus['activity'] {
+  if (!meta) return 'unknown';
+  if (meta.state === 'running') return isAlive(meta) ? 'running' : 'stopped';
+  return meta.state;
+}
