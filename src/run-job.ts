@@ -97,7 +97,7 @@ export interface RunSummary {
 }
 
 /** How often answers are committed to the cache and the ledger. */
-const CHECKPOINT_MS = 100;
+const CHECKPOINT_MS = 25;
 
 export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummary> {
   const now = deps.now ?? Date.now;

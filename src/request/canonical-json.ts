@@ -10,7 +10,10 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.keys(value)
     .sort()
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .filter((key) => {
+      const type = typeof (value as Record<string, unknown>)[key];
+      return type !== 'undefined' && type !== 'function' && type !== 'symbol';
+    })
     .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
   return `{${entries.join(',')}}`;
 }

@@ -39,7 +39,8 @@ export async function checkIdColumn(
     throw new InputError(`--id ${idColumn}: ${nullCount} row(s) of ${where} have no value in the id column`);
   }
   const repeats = await db.connection.runAndReadAll(
-    `SELECT ${id}::VARCHAR AS id, count(*) AS n FROM ${relation} GROUP BY ${id} HAVING n > 1 ORDER BY n DESC, id LIMIT 5`,
+    `SELECT ${id}::VARCHAR, count(*) FROM ${relation} GROUP BY ${id} HAVING count(*) > 1 ` +
+      `ORDER BY count(*) DESC, ${id}::VARCHAR LIMIT 5`,
   );
   const rows = repeats.getRowsJson();
   if (rows.length > 0) {
