@@ -97,7 +97,7 @@ export interface RunSummary {
 }
 
 /** How often answers are committed to the cache and the ledger. */
-const CHECKPOINT_MS = 25;
+const CHECKPOINT_MS = 100;
 
 export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
@@ -202,6 +202,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           buildRequest: (row, sample) => buildRequest(template, row, sample),
           address: (request) => ({ key: keyOf(request), promptHash: promptHash(request) }),
           lookup: (rowIds) => openLedger.getMany(rowIds),
+          prefetch: (keys) => openCache.warm(keys),
           reuse: (recorded, row, sample) => {
             // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
             if (job.cache.replay || retrying(recorded)) return undefined;

@@ -34,6 +34,7 @@ function memoryCache(): CacheStore & { entries: Map<string, CachedResponse> } {
       return Promise.resolve(hit && hit.createdAt >= notBefore ? hit : undefined);
     },
     put: (key, response) => void entries.set(key, response),
+    warm: () => Promise.resolve(),
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

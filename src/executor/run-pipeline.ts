@@ -46,6 +46,8 @@ export interface PipelineStages {
   readonly address: (request: ChatRequest) => { readonly key: string; readonly promptHash: string };
   /** What earlier runs recorded for these rows, keyed by `entryKey(rowId, sample)`. */
   readonly lookup: (rowIds: readonly string[]) => Promise<ReadonlyMap<string, LedgerEntry>>;
+  /** A hint that these request keys are about to be asked (the cache loads them in one go). */
+  readonly prefetch: (keys: readonly string[]) => Promise<void>;
   /** The recorded outcome if it still answers this row (same request), else undefined: ask. */
   readonly reuse: (recorded: LedgerEntry, row: Row, sample: number) => Reused | undefined;
   /** Answers one task; never rejects (a failure is an outcome). The signal cuts it off at the end of a drain. */
@@ -127,35 +129,47 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   try {
     let index = 0;
     outer: for await (const batch of stages.source.batches()) {
+      // Plan the batch: what earlier runs answered is reused; the rest become tasks, whose keys the cache loads at once.
       const rowIds = batch.map(stages.identify);
       const earlier = await stages.lookup([...new Set(rowIds)]);
+      const planned: ({ ref: RowRef; outcome: RowOutcome } | { task: RowTask; recorded: LedgerEntry | undefined })[] =
+        [];
+      const keys: string[] = [];
       for (let i = 0; i < batch.length; i++) {
         const row = batch[i]!;
         const rowId = rowIds[i]!;
         for (let sample = 0; sample < stages.samples; sample++) {
-          if (stopped) break outer;
-          const waitForRoom = inOrder.room();
-          if (waitForRoom) await waitForRoom;
           const recorded = earlier.get(entryKey(rowId, sample));
           const reused = recorded && stages.reuse(recorded, row, sample);
           if (reused) {
-            stats.count(reused.outcome);
             const ref = { index: index++, row, rowId, sample, key: reused.key, promptHash: reused.promptHash };
-            inOrder.put(ref.index, { ref, outcome: reused.outcome });
+            planned.push({ ref, outcome: reused.outcome });
             continue;
           }
           const request = stages.buildRequest(row, sample);
           const { key, promptHash } = stages.address(request);
-          const task: RowTask = { index, row, rowId, sample, request, key, promptHash };
-          const waitForSlot = slots.acquire();
-          if (waitForSlot) await waitForSlot;
-          if (stopped) {
-            slots.release();
-            break outer;
-          }
-          index++;
-          dispatch(task, recorded);
+          planned.push({ task: { index: index++, row, rowId, sample, request, key, promptHash }, recorded });
+          keys.push(key);
         }
+      }
+      if (keys.length > 0) await stages.prefetch(keys);
+
+      for (const item of planned) {
+        if (stopped) break outer;
+        const waitForRoom = inOrder.room();
+        if (waitForRoom) await waitForRoom;
+        if ('outcome' in item) {
+          stats.count(item.outcome);
+          inOrder.put(item.ref.index, item);
+          continue;
+        }
+        const waitForSlot = slots.acquire();
+        if (waitForSlot) await waitForSlot;
+        if (stopped) {
+          slots.release();
+          break outer;
+        }
+        dispatch(item.task, item.recorded);
       }
     }
     await drain();

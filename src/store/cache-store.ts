@@ -23,6 +23,11 @@ export interface CacheStore {
   /** The response for `key`, if there is one received at or after `notBefore` (0: any). */
   get(key: string, notBefore: number): Promise<CachedResponse | undefined>;
   put(key: string, response: CachedResponse): void;
+  /**
+   * A hint: these keys are about to be asked for. A store may load them (hits and misses) in one round trip, so the
+   * gets that follow cost nothing; what it keeps is only good until the next call.
+   */
+  warm(keys: readonly string[]): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -38,6 +38,8 @@ export function openSqlite(path: string, schemaSql: string, advice: string): Sql
       // Lookups land on random pages (keys are hashes): a 64 MiB page cache and memory-mapped reads keep them cheap.
       db.pragma('cache_size = -65536');
       db.pragma('mmap_size = 1073741824');
+      // Fewer, larger WAL checkpoints: each one syncs the database file, and small frequent commits would pay it often.
+      db.pragma('wal_autocheckpoint = 16384');
       checkNotTruncated(db, path);
       db.exec(schemaSql);
     });

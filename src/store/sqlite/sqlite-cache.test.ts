@@ -104,3 +104,25 @@ describe('the SQLite response cache', () => {
     );
   });
 });
+
+describe('warming the SQLite response cache', () => {
+  test('warm loads hits and misses of a batch; an answer put later replaces a warmed miss', async () => {
+    const dir = tempDir();
+    const writer = openSqliteCache(dir);
+    writer.put('k1', response('a', 100));
+    await writer.close();
+
+    const cache = openSqliteCache(dir);
+    await cache.warm(['k1', 'k2']);
+    assert.deepEqual(await cache.get('k1', 0), response('a', 100));
+    assert.equal(await cache.get('k2', 0), undefined);
+    cache.put('k2', response('b', 200));
+    await cache.flush();
+    // Flushed: no longer pending, and the warmed miss must not hide it.
+    assert.deepEqual(await cache.get('k2', 0), response('b', 200));
+    // A key outside the warmed batch is still looked up.
+    await cache.warm(['k3']);
+    assert.deepEqual(await cache.get('k1', 0), response('a', 100));
+    await cache.close();
+  });
+});
