@@ -1,6 +1,7 @@
 // S5 memory: peak RSS of `llmap run` at 100,000 and 1,000,000 rows against `llmap sim` (latency 0). Memory must
 // not grow with the table: the 1,000,000-row peak should stay within 1.5× of the 100,000-row peak.
 
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, measureNode, reviewsTable, startSimProcess } from './bench-helpers.js';
 
@@ -18,6 +19,9 @@ export async function memoryBench(sizes: readonly number[] = [100_000, 1_000_000
     for (const rows of sizes) {
       const input = await reviewsTable(rows);
       const out = join(import.meta.dirname, `../../bench/results/memory-${rows}.parquet`);
+      // Every request is asked: no run state, no cached answers from an earlier invocation.
+      const cacheDir = join(import.meta.dirname, `../../bench/results/cache-memory`);
+      rmSync(cacheDir, { recursive: true, force: true });
       const run = await measureNode(CLI, [
         'run',
         input,
@@ -31,6 +35,9 @@ export async function memoryBench(sizes: readonly number[] = [100_000, 1_000_000
         `${sim.url}/v1`,
         '-o',
         out,
+        '--fresh',
+        '--cache-dir',
+        cacheDir,
       ]);
       if (run.code !== 0) throw new Error(`llmap run failed (${run.code}): ${run.stderr}`);
       results.push({ rows, peak: run.peakRssMiB, seconds: run.seconds, cpu: run.cpuSeconds });

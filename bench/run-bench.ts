@@ -1,9 +1,13 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
-// `npm run bench -- memory` runs one of them.
+// `npm run bench -- memory` (or `resume`) runs one of them.
 
 import { memoryBench } from './memory.bench.js';
+import { resumeBench } from './resume.bench.js';
 
-const benches: Record<string, () => Promise<string[]>> = { memory: () => memoryBench() };
+const benches: Record<string, () => Promise<string[]>> = {
+  resume: () => resumeBench(),
+  memory: () => memoryBench(),
+};
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);
 for (const name of names) {

@@ -13,6 +13,7 @@ import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { answerColumns, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
+import { ANSWER_CHECK_VERSION } from './output/parse-answer.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
 import { checkTemplateColumns } from './prompt/template.js';
@@ -21,7 +22,8 @@ import type { HttpClient } from './providers/http/http-client.js';
 import { offlineProvider } from './providers/offline/offline-provider.js';
 import type { ChatProvider } from './providers/provider.js';
 import { buildRequest, type RequestTemplate } from './request/build-request.js';
-import { createRequestKeyer, endpointLocation, promptHash } from './request/request-key.js';
+import { canonicalJson } from './request/canonical-json.js';
+import { createRequestKeyer, endpointLocation, promptHash, sha256Hex } from './request/request-key.js';
 import type { CacheStore } from './store/cache-store.js';
 import type { LedgerEntry, LedgerStore, RunMeta, RunState } from './store/ledger-store.js';
 import { openRunState } from './store/run-state.js';
@@ -190,6 +192,11 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     };
     const answerNames = answerCols.map((c) => c.name);
     const retrying = (earlier: LedgerEntry | undefined) => job.state.retryFailed && earlier?.status !== 'ok';
+    // Answers checked with another schema (or other rules) are checked again; the cache answers their requests.
+    const checkedWith = sha256Hex(
+      canonicalJson({ schema: job.schema?.jsonSchema ?? null, rules: ANSWER_CHECK_VERSION }),
+    ).slice(0, 16);
+    const stale = (recorded: LedgerEntry) => recorded.status !== 'failed' && recorded.checkedWith !== checkedWith;
 
     const checkpoints = startCheckpoints(() => checkpoint('running'), CHECKPOINT_MS);
     let result;
@@ -205,7 +212,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           prefetch: (keys) => openCache.warm(keys),
           reuse: (recorded, row, sample) => {
             // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
-            if (job.cache.replay || retrying(recorded)) return undefined;
+            if (job.cache.replay || retrying(recorded) || stale(recorded)) return undefined;
             const outcome = outcomeFromEntry(recorded);
             if (trustRowIds) return { outcome, key: recorded.requestKey, promptHash: recorded.promptHash };
             const request = buildRequest(template, row, sample);
@@ -221,7 +228,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           record: (task, outcome) => {
             // `not in cache` is not an answer: the next online run must ask it.
             if (job.cache.replay && outcome.status === 'failed') return;
-            openLedger.record(ledgerEntry(task, outcome));
+            openLedger.record(ledgerEntry(task, outcome, checkedWith));
           },
           sink: (task, outcome) => {
             writer.append(outputRow(task, outcome, answerNames, job.schema !== undefined, job.samples > 1));
@@ -344,13 +351,14 @@ function outputRow(
   return out as Row;
 }
 
-function ledgerEntry(task: RowTask, outcome: RowOutcome): LedgerEntry {
+function ledgerEntry(task: RowTask, outcome: RowOutcome, checkedWith: string): LedgerEntry {
   return {
     rowId: task.rowId,
     sample: task.sample,
     status: outcome.status,
     requestKey: task.key,
     promptHash: task.promptHash,
+    checkedWith,
     ...(outcome.answer === undefined ? {} : { answer: outcome.answer }),
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     ...(outcome.status === 'invalid' && outcome.raw !== undefined ? { raw: outcome.raw } : {}),

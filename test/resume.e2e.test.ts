@@ -146,6 +146,46 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     assert.match(second.stderr, /100 from the cache · 100 asked/);
   });
 
+  test('a schema change the provider never receives re-checks cached answers instead of asking again', async () => {
+    // OpenAI strict mode has no maxLength: the request sent is the same whatever the limit, so the cache answers it
+    // and only the local check differs.
+    const schema = (maxLength: number) =>
+      JSON.stringify({
+        type: 'object',
+        properties: { label: { type: 'string', enum: ['good', 'bad'] }, note: { type: 'string', maxLength } },
+        required: ['label', 'note'],
+        additionalProperties: false,
+      });
+    const out = join(dir, 'recheck.parquet');
+    const job = (maxLength: number) =>
+      runCli(
+        ['run', input, '-p', 'Note on {{text}}', '-s', schema(maxLength), '-m', 'openai:gpt-4o-mini'].concat([
+          '--base-url',
+          `${sim.url}/v1`,
+          '-o',
+          out,
+          '--limit',
+          '50',
+        ]),
+        env,
+      );
+    assert.equal((await job(100_000)).code, 0);
+    sim.resetStats();
+
+    const looser = await job(200_000);
+    assert.equal(looser.code, 0, looser.stderr);
+    assert.match(looser.stderr, /the job changed since the last run \(schema\)/);
+    assert.equal(sim.stats().requests, 0);
+    assert.ok((await readRows(out)).every((r) => r['_status'] === 'ok' && r['_cached'] === true));
+
+    // Too tight for every note: each row's cached answer fails the new check and gets one (paid) repair turn; the
+    // first requests are not asked again.
+    const tighter = await job(1);
+    assert.equal(tighter.code, 1, tighter.stderr);
+    assert.equal(sim.stats().requests, 50);
+    assert.ok((await readRows(out)).every((r) => r['_status'] === 'invalid'));
+  });
+
   test('rows added to the input are asked, rows removed are dropped, the rest are kept', async () => {
     const a = join(dir, 'grow.csv');
     const rows = (from: number, to: number) =>

@@ -4,6 +4,12 @@
 import type { CompiledSchema } from './answer-schema.js';
 import { describeSchemaErrors } from './answer-schema.js';
 
+/**
+ * The version of the parse-and-validate rules. Recorded outcomes checked under another version are checked again
+ * (from the cache, without a call): bump it when this file's rules change.
+ */
+export const ANSWER_CHECK_VERSION = 1;
+
 export type ParsedAnswer =
   { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly error: string };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AnswerSchema, ChatRequest } from '../providers/provider.js';
+import { wireSchema } from '../providers/wire-schema.js';
 import { canonicalJson } from './canonical-json.js';
 import { createRequestKeyer, endpointLocation, promptHash, sha256Hex, type Endpoint } from './request-key.js';
 
@@ -23,9 +24,7 @@ function specKey(at: Endpoint, request: ChatRequest): string {
       messages: request.messages,
       temperature: request.temperature,
       maxTokens: request.maxTokens,
-      schema: request.schema
-        ? sha256Hex(canonicalJson({ name: request.schema.name, jsonSchema: request.schema.jsonSchema }))
-        : undefined,
+      schema: request.schema ? sha256Hex(canonicalJson(wireSchema(at.provider, request.schema))) : undefined,
       sample: request.sample ?? 0,
     }),
   );
@@ -102,6 +101,19 @@ describe('request keys', () => {
     assert.equal(keyOf({ ...base, schema: reordered }), keyOf({ ...base, schema }));
     const changed: AnswerSchema = { name: 'label', jsonSchema: { ...schema.jsonSchema, required: [] } };
     assert.notEqual(keyOf({ ...base, schema: changed }), keyOf({ ...base, schema }));
+  });
+
+  test('a schema keyword the provider does not receive (OpenAI strict: maxLength) leaves the key as it was', () => {
+    const withLimit = (maxLength: number): AnswerSchema => ({
+      name: 'note',
+      jsonSchema: { type: 'object', properties: { note: { type: 'string', maxLength } }, required: ['note'] },
+    });
+    const base = { model: 'm', messages: [{ role: 'user' as const, content: 'q' }] };
+    const openai = createRequestKeyer({ provider: 'openai', location: 'default' });
+    assert.equal(openai({ ...base, schema: withLimit(5) }), openai({ ...base, schema: withLimit(500) }));
+    // Anthropic's tool receives the whole schema: there the limit is part of the request.
+    const anthropic = createRequestKeyer({ provider: 'anthropic', location: 'default' });
+    assert.notEqual(anthropic({ ...base, schema: withLimit(5) }), anthropic({ ...base, schema: withLimit(500) }));
   });
 
   test('an absent sample index keys as sample 0', () => {

@@ -1,9 +1,10 @@
 // A request's content address: SHA-256 of the canonical JSON of everything that determines its answer (provider,
-// endpoint, model, messages, sampling parameters, schema, sample index). The API key is never part of it. The cache,
-// the ledger and in-run dedupe all speak in these keys.
+// endpoint, model, messages, sampling parameters, the schema as the provider receives it, sample index). The API key
+// is never part of it. The cache, the ledger and in-run dedupe all speak in these keys.
 
 import { createHash } from 'node:crypto';
 import type { AnswerSchema, ChatRequest } from '../providers/provider.js';
+import { wireSchema } from '../providers/wire-schema.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** Who answers: the provider and where it is reached, so a simulator's answers never stand in for a real model's. */
@@ -25,7 +26,7 @@ export function createRequestKeyer(endpoint: Endpoint): RequestKeyer {
   const schemaHash = (schema: AnswerSchema) => {
     let hash = schemaHashes.get(schema);
     if (hash === undefined) {
-      hash = sha256Hex(canonicalJson({ name: schema.name, jsonSchema: schema.jsonSchema }));
+      hash = sha256Hex(canonicalJson(wireSchema(endpoint.provider, schema)));
       schemaHashes.set(schema, hash);
     }
     return hash;

@@ -11,6 +11,8 @@ export interface LedgerEntry {
   /** The row's request key: a later run reuses the entry only while the row's request is unchanged. */
   readonly requestKey: string;
   readonly promptHash: string;
+  /** The schema and rules the answer was checked with: under others, the answer is checked again (from the cache). */
+  readonly checkedWith: string;
   /** The validated answer (object or text); absent when the row failed. */
   readonly answer?: unknown;
   readonly error?: string;

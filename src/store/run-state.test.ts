@@ -38,6 +38,7 @@ const entry = (rowId: string): LedgerEntry => ({
   sample: 0,
   status: 'ok',
   requestKey: `k-${rowId}`,
+  checkedWith: 'c1',
   promptHash: `p-${rowId}`,
   answer: 'yes',
   attempts: 1,

@@ -40,9 +40,15 @@ export async function openTable(db: DuckDB, input: TableInput): Promise<TableSou
     async *batches() {
       const result = await db.connection.stream(`SELECT * FROM ${relation}`);
       let seen = 0;
-      for await (const rows of result.yieldRowObjectJson()) {
-        seen += rows.length;
-        yield rows;
+      // Read one chunk ahead: DuckDB fetches the next chunk on its own thread while this one is processed.
+      const chunks = result.yieldRowObjectJson()[Symbol.asyncIterator]();
+      let ahead = chunks.next();
+      for (;;) {
+        const chunk = await ahead;
+        if (chunk.done) break;
+        ahead = chunks.next();
+        seen += chunk.value.length;
+        yield chunk.value;
       }
       // DuckDB's streaming reader can end early without an error when a read fails mid-way; the count from the
       // scan is the truth, so a short stream is a failure, never a silently shorter output.

@@ -2,7 +2,7 @@
 // against ~0.4 ms for the `openai` SDK). One keep-alive pool per replica; one attempt per call (retry is the
 // executor's job). Every failure becomes an ApiCallError that says whether asking again may help.
 
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { ApiCallError } from '../errors/api-call-error.js';
 import { ReplicaPool } from './replica-pool.js';
 
@@ -38,14 +38,19 @@ export interface UndiciHttpClientOptions {
 
 export function createUndiciHttpClient(options: UndiciHttpClientOptions): HttpClient {
   const replicas = options.replicaPool ?? new ReplicaPool(options.baseUrls);
-  const pools = replicas.replicas.map(
-    (replica) =>
-      new Pool(replica.baseUrl.origin, {
-        connections: options.connections ?? 512,
-        keepAliveTimeout: 30_000,
-        pipelining: 1,
-      }),
-  );
+  // undici is loaded with the first request: a run answered from its state or the cache never needs it (~60 ms).
+  let pools: Promise<Pool[]> | undefined;
+  const openPools = () =>
+    (pools ??= import('undici').then(({ Pool }) =>
+      replicas.replicas.map(
+        (replica) =>
+          new Pool(replica.baseUrl.origin, {
+            connections: options.connections ?? 512,
+            keepAliveTimeout: 30_000,
+            pipelining: 1,
+          }),
+      ),
+    ));
 
   async function postJson(
     path: string,
@@ -68,7 +73,7 @@ export function createUndiciHttpClient(options: UndiciHttpClientOptions): HttpCl
         bodyTimeout: timeoutMs,
         signal: signal ?? null,
       };
-      const response = await pools[replica.index]!.request(request);
+      const response = await (await openPools())[replica.index]!.request(request);
       const text = await response.body.text();
       healthy = response.statusCode < 500;
       return { status: response.statusCode, headers: response.headers, body: text, url };
@@ -83,7 +88,7 @@ export function createUndiciHttpClient(options: UndiciHttpClientOptions): HttpCl
   return {
     postJson,
     async close() {
-      await Promise.all(pools.map((pool) => pool.close()));
+      if (pools) await Promise.all((await pools).map((pool) => pool.close()));
     },
   };
 }

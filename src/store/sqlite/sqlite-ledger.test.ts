@@ -34,6 +34,7 @@ function entry(rowId: string, overrides: Partial<LedgerEntry> = {}): LedgerEntry
     status: 'ok',
     requestKey: `key-${rowId}`,
     promptHash: `ph-${rowId}`,
+    checkedWith: 'c1',
     attempts: 1,
     latencyMs: 120,
     inputTokens: 10,

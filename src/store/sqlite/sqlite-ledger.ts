@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS entries (
   status TEXT NOT NULL,
   request_key TEXT NOT NULL,
   prompt_hash TEXT NOT NULL,
+  checked_with TEXT NOT NULL,
   answer TEXT,
   error TEXT,
   raw TEXT,
@@ -53,7 +54,7 @@ CREATE TRIGGER IF NOT EXISTS entries_update AFTER UPDATE ON entries BEGIN
 END;`;
 
 const COLUMNS =
-  'row_id, sample, status, request_key, prompt_hash, answer, error, raw, attempts, latency_ms, input_tokens, ' +
+  'row_id, sample, status, request_key, prompt_hash, checked_with, answer, error, raw, attempts, latency_ms, input_tokens, ' +
   'output_tokens, model, provider_request_id, cached, finished_at';
 
 /** An entry as SQLite returns it in `raw` mode: the values of COLUMNS, in order. */
@@ -63,6 +64,7 @@ type EntryRow = [
   status: string,
   requestKey: string,
   promptHash: string,
+  checkedWith: string,
   answer: string | null,
   error: string | null,
   raw: string | null,
@@ -89,9 +91,9 @@ export function openSqliteLedger(stateDir: string): LedgerStore {
     .prepare<[string], EntryRow>(`SELECT ${COLUMNS} FROM entries WHERE row_id IN (SELECT value FROM json_each(?))`)
     .raw(true);
   const upsert = db.prepare(
-    `INSERT INTO entries (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO entries (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(row_id, sample) DO UPDATE SET status = excluded.status, request_key = excluded.request_key,
-       prompt_hash = excluded.prompt_hash, answer = excluded.answer, error = excluded.error, raw = excluded.raw,
+       prompt_hash = excluded.prompt_hash, checked_with = excluded.checked_with, answer = excluded.answer, error = excluded.error, raw = excluded.raw,
        attempts = excluded.attempts, latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens,
        output_tokens = excluded.output_tokens, model = excluded.model,
        provider_request_id = excluded.provider_request_id, cached = excluded.cached,
@@ -113,6 +115,7 @@ export function openSqliteLedger(stateDir: string): LedgerStore {
         e.status,
         e.requestKey,
         e.promptHash,
+        e.checkedWith,
         e.answer === undefined ? null : JSON.stringify(e.answer),
         e.error ?? null,
         e.raw ?? null,
@@ -172,7 +175,7 @@ export function openSqliteLedger(stateDir: string): LedgerStore {
 }
 
 function fromRow(row: EntryRow): LedgerEntry {
-  const [rowId, sample, status, requestKey, promptHash, answer, error, raw] = row;
+  const [rowId, sample, status, requestKey, promptHash, checkedWith, answer, error, raw] = row;
   // Built in one shape, with no conditional spreads: this runs for every row of a resumed run.
   const entry: { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] } = {
     rowId,
@@ -180,17 +183,18 @@ function fromRow(row: EntryRow): LedgerEntry {
     status: status as RowStatus,
     requestKey,
     promptHash,
-    attempts: row[8],
-    latencyMs: row[9],
-    inputTokens: row[10],
-    outputTokens: row[11],
-    model: row[12],
-    cached: row[14] === 1,
-    finishedAt: row[15],
+    checkedWith,
+    attempts: row[9],
+    latencyMs: row[10],
+    inputTokens: row[11],
+    outputTokens: row[12],
+    model: row[13],
+    cached: row[15] === 1,
+    finishedAt: row[16],
   };
   if (answer !== null) entry.answer = JSON.parse(answer) as unknown;
   if (error !== null) entry.error = error;
   if (raw !== null) entry.raw = raw;
-  if (row[13] !== null) entry.providerRequestId = row[13];
+  if (row[14] !== null) entry.providerRequestId = row[14];
   return entry;
 }
