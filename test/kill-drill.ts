@@ -27,6 +27,8 @@ export interface KillRecord {
   readonly inFlight: number;
   /** Rows recorded in the run state after the kill. */
   readonly recorded: number;
+  /** What `llmap status` says of the run after the kill. */
+  readonly activity: string;
 }
 
 export interface DrillReport {
@@ -103,6 +105,7 @@ export async function killDrill(options: DrillOptions): Promise<DrillReport> {
             paid: paidNow - paidBefore,
             inFlight: paidNow - paidBefore - (now - durable),
             recorded: status.counts.entries,
+            activity: status.activity,
           };
           kills.push(record);
           log(

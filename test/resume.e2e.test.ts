@@ -28,6 +28,8 @@ test('kill -9 at ten random moments: the re-runs complete the job exactly once',
   assert.ok(report.paidTwice <= inFlight);
   // Durable recording keeps the loss at a kill to about the requests in flight (32) plus one checkpoint interval.
   for (const kill of report.kills) assert.ok(kill.inFlight <= 32 + 400, JSON.stringify(kill));
+  // `llmap status` tells a killed run from a running one.
+  assert.deepEqual(new Set(report.kills.map((k) => k.activity)), new Set(['stopped']));
 });
 
 describe('re-runs, replay and changed jobs against llmap sim', () => {
