@@ -6,6 +6,10 @@ import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
 import { withCache } from './executor/cached-provider.js';
+import { ConcurrencyController } from './executor/concurrency.js';
+import { RateLimiter } from './executor/rate-limiter.js';
+import { withRateLimit } from './executor/rate-limited-provider.js';
+import { Slots } from './executor/slots.js';
 import { startCheckpoints } from './executor/checkpoints.js';
 import { runPipeline, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
@@ -107,6 +111,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
   let provider: ChatProvider | undefined;
   let ledger: LedgerStore | undefined;
   let cache: CacheStore | undefined;
+  const closers: (() => void)[] = [];
   try {
     const input = job.limit === undefined ? job.input : { kind: 'sql' as const, sql: limitedSql(job) };
     const source = await openTable(db, input);
@@ -124,7 +129,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       : (deps.provider ??
         createProvider(job.model, {
           timeoutMs: job.execution.timeoutMs,
-          connections: job.execution.concurrency,
+          connections: job.execution.maxConcurrency,
           ...(deps.http ? { http: deps.http } : {}),
         }));
     const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
@@ -144,9 +149,26 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const trustRowIds = uniform && state.previous !== undefined && job.identity.idColumn === undefined;
     const runStartedAt = now();
     const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
-    const cachedProvider = withCache(provider, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
+    const limiter = new RateLimiter({
+      ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
+      ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
+      now,
+    });
+    const slots = new Slots(1);
+    const concurrency = new ConcurrencyController(slots, limiter, {
+      fixed: job.execution.concurrency === 'auto' ? undefined : job.execution.concurrency,
+      max: job.execution.maxConcurrency,
+      averageTokens: () =>
+        (stats.inputTokens + stats.outputTokens) / Math.max(1, stats.ok + stats.invalid - stats.cached - stats.resumed),
+    });
+    closers.push(() => {
+      limiter.close();
+      concurrency.close();
+    });
+    const limited = withRateLimit(provider, limiter, concurrency, now);
+    const cachedProvider = withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
-    const uncachedProvider = withCache(provider, { cache, keyOf, notBefore: runStartedAt, now });
+    const uncachedProvider = withCache(limited, { cache, keyOf, notBefore: runStartedAt, now });
 
     const writer = createTableWriter({ path: job.output.path, format: job.output.format, columns });
     const quarantine = createQuarantine(job.output.path);
@@ -244,8 +266,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           },
         },
         {
-          concurrency: job.execution.concurrency,
-          maxWaiting: Math.max(10_000, job.execution.concurrency * 100),
+          slots,
+          maxWaiting: Math.max(10_000, job.execution.maxConcurrency * 100),
           drainMs: job.execution.drainMs,
           stats,
           ...(deps.stopSignal ? { stopSignal: deps.stopSignal } : {}),
@@ -281,6 +303,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       warnings,
     };
   } finally {
+    for (const close of closers) close();
     await provider?.close();
     await cache?.close();
     await ledger?.close();

@@ -59,7 +59,8 @@ export interface PipelineStages {
 }
 
 export interface PipelineControl {
-  readonly concurrency: number;
+  /** Bounds the requests in flight; its limit may be tuned while the run goes on. */
+  readonly slots: Slots;
   /** Finished rows allowed to wait for a slow earlier row before dispatch pauses. */
   readonly maxWaiting: number;
   /** Aborted by the user (Ctrl-C): stop dispatching. */
@@ -77,7 +78,7 @@ export interface PipelineResult {
 
 export async function runPipeline(stages: PipelineStages, control: PipelineControl): Promise<PipelineResult> {
   const { stats } = control;
-  const slots = new Slots(control.concurrency);
+  const { slots } = control;
   const dedupe = new InFlightDedupe();
   const cutOff = new AbortController();
   // Every in-flight request listens on this one signal.

@@ -51,7 +51,12 @@ export interface Job {
     readonly replay: boolean;
   };
   readonly execution: {
-    readonly concurrency: number;
+    /** Requests in flight, or `auto`: sized from latency and rate limits, up to `maxConcurrency`. */
+    readonly concurrency: number | 'auto';
+    readonly maxConcurrency: number;
+    /** Limits the user knows of, per minute (otherwise learned from the provider's headers). */
+    readonly rpm: number | undefined;
+    readonly tpm: number | undefined;
     readonly maxAttempts: number;
     readonly timeoutMs: number;
     readonly drainMs: number;

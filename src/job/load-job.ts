@@ -29,6 +29,9 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
   const front = promptSource.frontMatter;
   const schema = options.schema === undefined ? undefined : loadAnswerSchema(options.schema);
   const output = outputTarget(options.out, input);
+  if (input.kind === 'file' && resolve(input.path) === resolve(output.path)) {
+    throw new InputError(`--out ${output.path} is the input file: write the answers to another file`);
+  }
   const replay = options.replay ?? false;
   if (replay && options.retryFailed) {
     throw new InputError('--retry-failed asks the model again, so it cannot be combined with --replay/--offline');
@@ -61,6 +64,9 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
     cache: { dir: resolve(options.cacheDir ?? defaultCacheDir(env)), read: options.cache ?? true, replay },
     execution: {
       concurrency: options.concurrency,
+      maxConcurrency: options.concurrency === 'auto' ? options.maxConcurrency : options.concurrency,
+      rpm: options.rpm,
+      tpm: options.tpm,
       maxAttempts: options.maxAttempts,
       timeoutMs: Math.round(options.timeout * 1000),
       drainMs: Math.round(options.drainTimeout * 1000),

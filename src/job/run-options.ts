@@ -17,6 +17,20 @@ const numberFlag = (flag: string, what: string, ok: (n: number) => boolean) =>
 const positiveInt = (flag: string) => numberFlag(flag, 'a positive integer', (n) => Number.isInteger(n) && n > 0);
 const positiveNumber = (flag: string) => numberFlag(flag, 'a positive number', (n) => Number.isFinite(n) && n > 0);
 
+/** `auto`, or a fixed number of requests in flight. */
+const concurrencyFlag = z.union([z.number(), z.string()]).transform((value, ctx): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const n = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `Expected \`--concurrency\` to be auto or a positive integer, got ${String(value)}`,
+    });
+    return z.NEVER;
+  }
+  return n;
+});
+
 export const RunOptionsSchema = z.object({
   /** A .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them. */
   input: z.string().min(1).optional(),
@@ -34,8 +48,14 @@ export const RunOptionsSchema = z.object({
   baseUrl: z.array(z.string().min(1)).optional(),
   /** Name of the environment variable holding the API key. */
   apiKeyEnv: z.string().min(1).optional(),
-  /** @default 64 */
-  concurrency: positiveInt('--concurrency').default(64),
+  /** Requests in flight: `auto` sizes it from latency and the rate limits. @default 'auto' */
+  concurrency: concurrencyFlag.default('auto'),
+  /** The ceiling of `auto` concurrency. @default 256 */
+  maxConcurrency: positiveInt('--max-concurrency').default(256),
+  /** Requests per minute allowed (learned from the provider's headers when not given). */
+  rpm: positiveNumber('--rpm').optional(),
+  /** Tokens per minute allowed (learned from the provider's headers when not given). */
+  tpm: positiveNumber('--tpm').optional(),
   /** @default 5 */
   maxAttempts: positiveInt('--max-attempts').default(5),
   /** Per-request timeout in seconds. @default 120 */

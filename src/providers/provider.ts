@@ -2,6 +2,8 @@
 // Types only. Batch APIs, in-process models and embeddings add capabilities here; the pipeline never
 // learns a provider's wire format.
 
+import type { RateLimitInfo } from './rate-limit-info.js';
+
 /** A chat message as the pipeline builds it. Provider adapters translate it to their own format. */
 export interface ChatMessage {
   readonly role: 'user' | 'assistant';
@@ -44,6 +46,8 @@ export interface ChatResult {
   readonly providerRequestId?: string;
   /** Set when the answer came from the response cache, not from a call. */
   readonly cached?: boolean;
+  /** The provider's rate-limit readings on this response, when it sent them. */
+  readonly rateLimit?: RateLimitInfo;
 }
 
 export interface CallOptions {

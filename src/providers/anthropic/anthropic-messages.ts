@@ -3,6 +3,7 @@
 
 import type { CallOptions, ChatProvider, ChatRequest, ChatResult, FinishReason } from '../provider.js';
 import { responseShapeError } from '../errors/response-shape-error.js';
+import { anthropicRateLimitInfo } from '../rate-limit-info.js';
 import { apiErrorFromResponse } from '../http/api-error-from-response.js';
 import { headerValue, type HttpClient } from '../http/http-client.js';
 
@@ -57,10 +58,12 @@ export function createAnthropicMessages(settings: AnthropicMessagesSettings): Ch
         timeoutMs: settings.timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      const rateLimit = anthropicRateLimitInfo(response.headers, Date.now());
       if (response.status < 200 || response.status >= 300) {
-        throw apiErrorFromResponse(response, (body) => (body as AnthropicErrorBody).error?.message);
+        throw apiErrorFromResponse(response, (body) => (body as AnthropicErrorBody).error?.message, rateLimit);
       }
-      return parseMessage(response.url, response.body, headerValue(response.headers, 'request-id'));
+      const result = parseMessage(response.url, response.body, headerValue(response.headers, 'request-id'));
+      return rateLimit ? { ...result, rateLimit } : result;
     },
     close: () => settings.http.close(),
   };

@@ -1,5 +1,7 @@
 // A failed call to a model provider, typed so that retry and run control read fields, never message text.
 
+import type { RateLimitInfo } from '../rate-limit-info.js';
+
 const marker = Symbol.for('llmap.error.ApiCallError');
 
 export interface ApiCallErrorInit {
@@ -14,6 +16,8 @@ export interface ApiCallErrorInit {
   /** The error cannot be a property of one row (bad key, unknown model): the run should stop. */
   readonly stopsRun?: boolean;
   readonly responseBody?: string;
+  /** The provider's rate-limit readings on the failed response (a 429 carries them). */
+  readonly rateLimit?: RateLimitInfo;
   readonly cause?: unknown;
 }
 
@@ -26,6 +30,7 @@ export class ApiCallError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly stopsRun: boolean;
   readonly responseBody: string | undefined;
+  readonly rateLimit: RateLimitInfo | undefined;
 
   constructor(init: ApiCallErrorInit) {
     super(init.message, { cause: init.cause });
@@ -35,6 +40,7 @@ export class ApiCallError extends Error {
     this.retryAfterMs = init.retryAfterMs;
     this.stopsRun = init.stopsRun ?? false;
     this.responseBody = init.responseBody;
+    this.rateLimit = init.rateLimit;
   }
 
   static isInstance(error: unknown): error is ApiCallError {

@@ -4,6 +4,7 @@
 import type { AnswerSchema, CallOptions, ChatProvider, ChatRequest, ChatResult, FinishReason } from '../provider.js';
 import { ApiCallError } from '../errors/api-call-error.js';
 import { responseShapeError } from '../errors/response-shape-error.js';
+import { openAiRateLimitInfo } from '../rate-limit-info.js';
 import { apiErrorFromResponse } from '../http/api-error-from-response.js';
 import { headerValue, type HttpClient } from '../http/http-client.js';
 import { toOpenAIStrictSchema } from './openai-strict-schema.js';
@@ -62,10 +63,12 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
         timeoutMs: settings.timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      const rateLimit = openAiRateLimitInfo(response.headers);
       if (response.status < 200 || response.status >= 300) {
-        throw apiErrorFromResponse(response, (body) => (body as OpenAIErrorBody).error?.message);
+        throw apiErrorFromResponse(response, (body) => (body as OpenAIErrorBody).error?.message, rateLimit);
       }
-      return parseCompletion(response.url, response.body, headerValue(response.headers, 'x-request-id'));
+      const result = parseCompletion(response.url, response.body, headerValue(response.headers, 'x-request-id'));
+      return rateLimit ? { ...result, rateLimit } : result;
     },
     close: () => settings.http.close(),
   };

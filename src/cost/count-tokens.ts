@@ -1,0 +1,16 @@
+// Prompt tokens of a request, counted offline with the o200k_base encoding (GPT-4o and later) over the system
+// prompt and the messages' text joined by newlines. Providers add a few tokens of framing per message, and
+// Anthropic's tokenizer differs: this is an estimate there, and exact against `llmap sim`, which counts the same way.
+
+import { countTokens } from 'gpt-tokenizer';
+import type { ChatRequest } from '../providers/provider.js';
+
+// Prompts are user data: text that looks like a special token is counted as text, never an error.
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() } as const;
+
+export function countPromptTokens(request: ChatRequest): number {
+  const parts: string[] = [];
+  if (request.system) parts.push(request.system);
+  for (const message of request.messages) parts.push(message.content);
+  return countTokens(parts.join('\n'), PLAIN_TEXT);
+}

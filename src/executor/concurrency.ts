@@ -1,0 +1,72 @@
+// Self-tuning concurrency: how many requests to keep in flight. With a known rate limit, Little's law sizes it
+// (in flight = allowed rate × observed latency, plus headroom); without one, it starts at 32 and doubles every
+// 100 ms while saturated and nothing is refused, up to `max`. A 429 halves it. The latency is a moving average, so
+// the size follows the provider when it slows down or speeds up.
+
+import type { RateLimiter } from './rate-limiter.js';
+import type { Slots } from './slots.js';
+
+export interface ConcurrencyOptions {
+  /** A fixed size (the user's `--concurrency N`); undefined: tune it. */
+  readonly fixed: number | undefined;
+  /** The ceiling when tuning (`--max-concurrency`). */
+  readonly max: number;
+  /** Average tokens a request reserves, for a token-per-minute limit. */
+  readonly averageTokens: () => number;
+}
+
+const START = 32;
+/** Above Little's law's figure, to absorb latency jitter. */
+const HEADROOM = 1.5;
+const TICK_MS = 100;
+
+export class ConcurrencyController {
+  readonly #slots: Slots;
+  readonly #limiter: RateLimiter;
+  readonly #options: ConcurrencyOptions;
+  #latencyMs: number | undefined;
+  #refusedSinceTick = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(slots: Slots, limiter: RateLimiter, options: ConcurrencyOptions) {
+    this.#slots = slots;
+    this.#limiter = limiter;
+    this.#options = options;
+    slots.limit = options.fixed ?? Math.min(START, options.max);
+    if (options.fixed === undefined) {
+      this.#timer = setInterval(() => this.tick(), TICK_MS);
+      this.#timer.unref();
+    }
+  }
+
+  get limit(): number {
+    return this.#slots.limit;
+  }
+
+  /** One call finished after `latencyMs`; `refused` when it was a 429. */
+  completed(latencyMs: number, refused: boolean): void {
+    this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs * 0.9 + latencyMs * 0.1;
+    if (refused) this.#refusedSinceTick = true;
+  }
+
+  tick(): void {
+    const current = this.#slots.limit;
+    const rate = this.#limiter.allowedRequestRate(this.#options.averageTokens());
+    let next = current;
+    if (this.#refusedSinceTick) {
+      next = Math.floor(current / 2);
+    } else if (rate !== undefined && this.#latencyMs !== undefined) {
+      next = Math.ceil((rate * this.#latencyMs * HEADROOM) / 1000) + 1;
+    } else if (this.#slots.active >= current) {
+      // Saturated, nothing refused, no limit known (yet): probe upwards. The first responses, one latency away,
+      // bring the provider's limits, and a refusal halves it again.
+      next = current * 2;
+    }
+    this.#slots.limit = Math.max(1, Math.min(this.#options.max, next));
+    this.#refusedSinceTick = false;
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,72 @@
+// What a provider says of its rate limits on every response, in one shape: OpenAI's `x-ratelimit-*` headers
+// (resets as durations like `1s`, `6m0s`, `120ms`) and Anthropic's `anthropic-ratelimit-*` (resets as RFC 3339
+// timestamps). The executor's limiter learns the limits from these, so users need not give them.
+
+import { headerValue, type HttpResponse } from './http/http-client.js';
+
+export interface LimitReading {
+  /** The budget per window. */
+  readonly limit: number;
+  /** What is left of it, this request included. */
+  readonly remaining: number;
+  /** Milliseconds until the budget is full again. */
+  readonly resetMs: number;
+}
+
+export interface RateLimitInfo {
+  readonly requests?: LimitReading;
+  readonly tokens?: LimitReading;
+}
+
+type Headers = HttpResponse['headers'];
+
+export function openAiRateLimitInfo(headers: Headers): RateLimitInfo | undefined {
+  const read = (kind: string): LimitReading | undefined =>
+    reading(
+      headerValue(headers, `x-ratelimit-limit-${kind}`),
+      headerValue(headers, `x-ratelimit-remaining-${kind}`),
+      parseGoDuration(headerValue(headers, `x-ratelimit-reset-${kind}`)),
+    );
+  return info(read('requests'), read('tokens'));
+}
+
+export function anthropicRateLimitInfo(headers: Headers, now: number): RateLimitInfo | undefined {
+  const read = (kind: string): LimitReading | undefined => {
+    const reset = headerValue(headers, `anthropic-ratelimit-${kind}-reset`);
+    const at = reset === undefined ? Number.NaN : Date.parse(reset);
+    return reading(
+      headerValue(headers, `anthropic-ratelimit-${kind}-limit`),
+      headerValue(headers, `anthropic-ratelimit-${kind}-remaining`),
+      Number.isNaN(at) ? undefined : Math.max(0, at - now),
+    );
+  };
+  // Anthropic keeps input and output token budgets apart; the input one is what a request spends up front.
+  return info(read('requests'), read('input-tokens') ?? read('tokens'));
+}
+
+function info(requests: LimitReading | undefined, tokens: LimitReading | undefined): RateLimitInfo | undefined {
+  if (!requests && !tokens) return undefined;
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+}
+
+function reading(limit?: string, remaining?: string, resetMs?: number): LimitReading | undefined {
+  const l = Number(limit);
+  const r = Number(remaining);
+  if (limit === undefined || remaining === undefined || !Number.isFinite(l) || !Number.isFinite(r) || l <= 0) {
+    return undefined;
+  }
+  return { limit: l, remaining: r, resetMs: resetMs ?? 0 };
+}
+
+/** Go's `time.Duration` text, as OpenAI writes resets: `0s`, `120ms`, `1.5s`, `6m0s`, `1h2m3s`. */
+export function parseGoDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 1e-6 };
+  let total = 0;
+  let matched = '';
+  for (const part of text.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g)) {
+    total += Number(part[1]) * units[part[2]!]!;
+    matched += part[0];
+  }
+  return matched.length > 0 && matched === text.trim() ? total : undefined;
+}
