@@ -85,12 +85,17 @@ describe('bad input is refused before any request', () => {
     {
       name: 'a bad number',
       args: () => ['run', good, '-p', 'x {{text}}', '--concurrency', 'lots'],
-      message: /Expected `--concurrency` to be a positive integer, got lots/,
+      message: /Expected `--concurrency` to be auto or a positive integer, got lots/,
     },
     {
       name: 'an answer column that would overwrite an input column',
       args: () => ['run', good, '-p', 'x {{text}}', '-s', '{"type":"object","properties":{"text":{"type":"string"}}}'],
       message: /output column "text" would overwrite the input column/,
+    },
+    {
+      name: 'an output file that is the input file',
+      args: () => ['run', good, '-p', 'x {{text}}', '-o', good],
+      message: /--out .* is the input file/,
     },
     {
       name: 'an unknown flag',

@@ -45,7 +45,7 @@ describe('loading a job', () => {
   test('a bad number names the flag', () => {
     assert.throws(
       () => loadJob({ ...base, concurrency: '-3' }, env),
-      /Expected `--concurrency` to be a positive integer, got -3/,
+      /Expected `--concurrency` to be auto or a positive integer, got -3/,
     );
   });
 
