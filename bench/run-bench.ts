@@ -1,10 +1,13 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
-// `npm run bench -- memory` (or `resume`) runs one of them.
+// `npm run bench -- throughput` (or `resume`, `memory`) runs one of them. In order: throughput (issue 4),
+// then resume, then memory, the longest.
 
 import { memoryBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
+import { throughputBench } from './throughput.bench.js';
 
 const benches: Record<string, () => Promise<string[]>> = {
+  throughput: () => throughputBench(),
   resume: () => resumeBench(),
   memory: () => memoryBench(),
 };

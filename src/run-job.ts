@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
+import { Budget } from './cost/budget.js';
+import { costOf, priceOf } from './cost/prices.js';
 import { withCache } from './executor/cached-provider.js';
 import { ConcurrencyController } from './executor/concurrency.js';
 import { RateLimiter } from './executor/rate-limiter.js';
@@ -100,6 +102,8 @@ export interface RunSummary {
   readonly elapsedMs: number;
   readonly stopped: StopReason | undefined;
   readonly warnings: readonly string[];
+  /** USD, when the model's price is known: this run's paid calls, and the job's across its runs. */
+  readonly cost?: { readonly runUsd: number; readonly jobUsd: number; readonly pricesAsOf: string };
 }
 
 /** How often answers are committed to the cache and the ledger. */
@@ -142,6 +146,16 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     );
     ledger = state.ledger;
     cache = (deps.openCache ?? openSqliteCache)(job.cache.dir);
+    const price = priceOf(job.prices, job.model.provider, job.model.modelId);
+    if (job.budget !== undefined && !price) {
+      throw new InputError(
+        `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +
+          `${job.prices.asOf}) does not list: give it with --prices FILE`,
+      );
+    }
+    const earlier = await ledger.counts();
+    const spentBefore = price ? costOf(price, earlier.inputTokens, earlier.outputTokens) : 0;
+    const budget = job.budget !== undefined && price ? new Budget(job.budget, price, spentBefore) : undefined;
 
     // Fast resume: entries found by content-hash id under unchanged requests are reused without re-keying the row.
     const uniform =
@@ -165,7 +179,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       limiter.close();
       concurrency.close();
     });
-    const limited = withRateLimit(provider, limiter, concurrency, now);
+    const limited = withRateLimit(provider, limiter, concurrency, now, budget);
     const cachedProvider = withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
     const uncachedProvider = withCache(limited, { cache, keyOf, notBefore: runStartedAt, now });
@@ -281,7 +295,11 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     }
     await checkpoints.stop();
     const written = await writer.finish(db);
-    const stopReason = result.stopped?.kind === 'provider' ? result.stopped.message : result.stopped?.kind;
+    const stopReason =
+      result.stopped?.kind === 'provider' || result.stopped?.kind === 'budget'
+        ? result.stopped.message
+        : result.stopped?.kind;
+    const runUsd = price ? costOf(price, stats.inputTokens, stats.outputTokens) : undefined;
     await checkpoint(result.stopped ? 'stopped' : 'finished', stopReason);
     return {
       output: written,
@@ -301,6 +319,9 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       elapsedMs: now() - stats.startedAt,
       stopped: result.stopped,
       warnings,
+      ...(price && runUsd !== undefined
+        ? { cost: { runUsd, jobUsd: spentBefore + runUsd, pricesAsOf: job.prices.asOf } }
+        : {}),
     };
   } finally {
     for (const close of closers) close();

@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** The provider refused the run itself (bad key, unknown model): stopped early, what was done is written. */
   providerStopped: 3,
+  /** The --budget was reached: dispatch stopped, what was done is written; run again with a larger budget. */
+  budgetReached: 4,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
   /** Interrupted (Ctrl-C): what was done is written. */

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand, type CliIo } from './run-command.js';
+import { estimateCommand } from './estimate-command.js';
 import { simCommand } from './sim-command.js';
 import { statusCommand } from './status-command.js';
 
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
+  program.addCommand(estimateCommand(io));
   program.addCommand(statusCommand(io));
   program.addCommand(simCommand(io));
   for (const command of program.commands) command.exitOverride();

@@ -14,7 +14,10 @@ export function renderSummary(summary: RunSummary): string {
       (summary.retries > 0 ? ` · ${formatCount(summary.retries)} retries` : ''),
     `  answered: ${formatCount(rows.resumed)} from the run state · ${formatCount(rows.cached)} from the cache · ` +
       `${formatCount(rows.ok + rows.failed + rows.invalid - rows.resumed - rows.cached)} asked`,
-    `  tokens paid: ${formatCount(summary.tokens.input)} in · ${formatCount(summary.tokens.output)} out`,
+    `  tokens paid: ${formatCount(summary.tokens.input)} in · ${formatCount(summary.tokens.output)} out` +
+      (summary.cost
+        ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
+        : ''),
     `  output: ${summary.output}`,
   ];
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
@@ -24,6 +27,8 @@ export function renderSummary(summary: RunSummary): string {
   } else if (summary.stopped?.kind === 'provider') {
     lines.push(`  stopped: the provider refused the run: ${summary.stopped.message}`);
     lines.push(`  resume: fix the cause, then run the same command again (state in ${summary.stateDir})`);
+  } else if (summary.stopped?.kind === 'budget') {
+    lines.push(`  stopped: ${summary.stopped.message}`);
   }
   return lines.join('\n');
 }

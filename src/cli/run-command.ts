@@ -30,52 +30,23 @@ Examples:
     --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1 -o out.csv
 
 Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input error (nothing sent)
-            3 the provider refused the run (bad key, unknown model) · 130 interrupted (what was done is written)
+            3 the provider refused the run (bad key, unknown model) · 4 the --budget was reached
+            130 interrupted (what was done is written)
 `;
 
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
   // only ever read from the environment).
   const command = argv.filter((arg) => arg !== '--fresh');
-  return new Command('run')
-    .description('map a prompt over every row of a table and write the answers as typed columns')
-    .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them')
-    .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
-    .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
-    .option('-m, --model <provider:model>', 'openai:<model> or anthropic:<model> (or LLMAP_MODEL)')
-    .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
-    .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
-    .option('--base-url <url>', 'OpenAI-compatible server or Anthropic endpoint; repeat for replicas', collect, [])
-    .option('--api-key-env <name>', 'environment variable holding the API key')
-    .option('--concurrency <n|auto>', 'requests in flight; auto sizes it from latency and rate limits', 'auto')
-    .option('--max-concurrency <n>', 'the ceiling of auto concurrency', '256')
-    .option('--rpm <n>', 'requests per minute allowed (default: learned from the provider)')
-    .option('--tpm <n>', 'tokens per minute allowed (default: learned from the provider)')
-    .option('--max-attempts <n>', 'attempts per request, retries included', '5')
-    .option('--timeout <seconds>', 'per-request timeout', '120')
-    .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
-    .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
-    .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
-    .option('--limit <n>', 'only the first N rows (a trial run)')
-    .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
-    .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
-    .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')
-    .option('--cache-dir <dir>', 'response cache directory (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)')
-    .option('--fresh', 'start this job over, ignoring its run state (the cache still answers)')
-    .option('--no-cache', 'do not answer from responses received before this run')
-    .option('--replay', 'answer only from the cache; never open a connection')
-    .option('--offline', 'same as --replay')
-    .option('--retry-failed', 'ask again the rows a previous run ended failed or invalid')
+  return withJobOptions(
+    new Command('run')
+      .description('map a prompt over every row of a table and write the answers as typed columns')
+      .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
+  )
     .addOption(new Option('--json', 'print the summary as JSON on stdout'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
-      const { offline, ...rest } = flags;
-      const options = {
-        ...rest,
-        ...(offline === true ? { replay: true } : {}),
-        ...(input === undefined ? {} : { input }),
-      } as RunOptions & { json?: boolean };
-      if (Array.isArray(options.baseUrl) && options.baseUrl.length === 0) delete options.baseUrl;
+      const options = jobOptions(input, flags) as RunOptions & { json?: boolean };
       const job = loadJob(options, io.env);
       const summary = await runWithSignals(job, io, command);
       io.stderr.write(renderSummary(summary) + '\n');
@@ -123,9 +94,55 @@ async function runWithSignals(
 function exitCodeFor(summary: RunSummary): number {
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
+  if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The options `run` and `estimate` share: everything that defines a job. */
+export function withJobOptions(command: Command): Command {
+  return command
+    .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
+    .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
+    .option('-m, --model <provider:model>', 'openai:<model> or anthropic:<model> (or LLMAP_MODEL)')
+    .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
+    .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
+    .option('--base-url <url>', 'OpenAI-compatible server or Anthropic endpoint; repeat for replicas', collect, [])
+    .option('--api-key-env <name>', 'environment variable holding the API key')
+    .option('--concurrency <n|auto>', 'requests in flight; auto sizes it from latency and rate limits', 'auto')
+    .option('--max-concurrency <n>', 'the ceiling of auto concurrency', '256')
+    .option('--rpm <n>', 'requests per minute allowed (default: learned from the provider)')
+    .option('--tpm <n>', 'tokens per minute allowed (default: learned from the provider)')
+    .option('--budget <usd>', 'stop before the spend (this job, all runs) could pass this many US dollars')
+    .option('--prices <file>', 'a JSON price table laid over the built-in one')
+    .option('--max-attempts <n>', 'attempts per request, retries included', '5')
+    .option('--timeout <seconds>', 'per-request timeout', '120')
+    .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
+    .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
+    .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
+    .option('--limit <n>', 'only the first N rows (a trial run)')
+    .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
+    .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
+    .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')
+    .option('--cache-dir <dir>', 'response cache directory (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)')
+    .option('--fresh', 'start this job over, ignoring its run state (the cache still answers)')
+    .option('--no-cache', 'do not answer from responses received before this run')
+    .option('--replay', 'answer only from the cache; never open a connection')
+    .option('--offline', 'same as --replay')
+    .option('--retry-failed', 'ask again the rows a previous run ended failed or invalid');
+}
+
+/** Flags as commander gives them → the library's RunOptions. */
+export function jobOptions(input: string | undefined, flags: Record<string, unknown>): RunOptions {
+  const { offline, ...rest } = flags;
+  const options = {
+    ...rest,
+    ...(offline === true ? { replay: true } : {}),
+    ...(input === undefined ? {} : { input }),
+  } as RunOptions;
+  if (Array.isArray(options.baseUrl) && options.baseUrl.length === 0) delete options.baseUrl;
+  return options;
 }

@@ -1,6 +1,7 @@
 // One row's request, asked until it yields a valid answer or a recorded reason: call (with retries), parse and
 // validate, one repair turn showing the model its answer and the error, then accept, or mark `invalid`.
 
+import { BudgetExceededError } from '../cost/budget.js';
 import type { CompiledSchema } from '../output/answer-schema.js';
 import { parseAnswer } from '../output/parse-answer.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
@@ -30,6 +31,8 @@ export interface RowOutcome {
   readonly resumed?: boolean;
   /** Set when the failure is the run's, not the row's (bad key, unknown model): the run stops. */
   readonly stopsRun?: boolean;
+  /** Why the run stops: the provider refused it, or the budget is spent. */
+  readonly stopKind?: 'provider' | 'budget';
 }
 
 export interface AnswerRowDeps extends RetryDeps {
@@ -108,7 +111,10 @@ export function repairRequest(request: ChatRequest, answer: string, error: strin
   };
 }
 
-function failure(error: unknown): { status: 'failed'; error: string; stopsRun?: boolean } {
+function failure(error: unknown): { status: 'failed'; error: string; stopsRun?: boolean; stopKind?: 'budget' } {
+  if (error instanceof BudgetExceededError) {
+    return { status: 'failed', error: error.message, stopsRun: true, stopKind: 'budget' };
+  }
   if (ApiCallError.isInstance(error)) {
     return { status: 'failed', error: error.message, ...(error.stopsRun ? { stopsRun: true } : {}) };
   }

@@ -1,7 +1,7 @@
 // Self-tuning concurrency: how many requests to keep in flight. With a known rate limit, Little's law sizes it
-// (in flight = allowed rate × observed latency, plus headroom); without one, it starts at 32 and doubles every
-// 100 ms while saturated and nothing is refused, up to `max`. A 429 halves it. The latency is a moving average, so
-// the size follows the provider when it slows down or speeds up.
+// (in flight = allowed rate × observed latency, plus headroom). It starts at 32; once answers come back with no
+// limit in their headers and the slots are full, it goes to `max`. A 429 halves it. The latency is a moving
+// average, so the size follows the provider when it slows down or speeds up.
 
 import type { RateLimiter } from './rate-limiter.js';
 import type { Slots } from './slots.js';
@@ -57,10 +57,11 @@ export class ConcurrencyController {
       next = Math.floor(current / 2);
     } else if (rate !== undefined && this.#latencyMs !== undefined) {
       next = Math.ceil((rate * this.#latencyMs * HEADROOM) / 1000) + 1;
-    } else if (this.#slots.active >= current) {
-      // Saturated, nothing refused, no limit known (yet): probe upwards. The first responses, one latency away,
-      // bring the provider's limits, and a refusal halves it again.
-      next = current * 2;
+    } else if (this.#latencyMs !== undefined && this.#slots.active >= current) {
+      // Answers came back without any limit in their headers (a self-hosted server, the simulator unlimited) and
+      // the slots are full: nothing says to hold back, so go to the ceiling. Before the first answer, wait: its
+      // headers may carry the limits.
+      next = this.#options.max;
     }
     this.#slots.limit = Math.max(1, Math.min(this.#options.max, next));
     this.#refusedSinceTick = false;

@@ -5,6 +5,7 @@
 import { countPromptTokens } from '../cost/count-tokens.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
 import type { ChatProvider, ChatResult } from '../providers/provider.js';
+import type { Budget } from '../cost/budget.js';
 import type { ConcurrencyController } from './concurrency.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -13,6 +14,7 @@ export function withRateLimit(
   limiter: RateLimiter,
   concurrency: ConcurrencyController,
   now: () => number,
+  budget?: Budget,
 ): ChatProvider {
   return {
     ...provider,
@@ -20,10 +22,14 @@ export function withRateLimit(
     async doGenerate(request, options): Promise<ChatResult> {
       // Tokens are counted only when a token limit is known: counting costs ~10 µs a row.
       const tokens = limiter.countsTokens ? countPromptTokens(request) + (request.maxTokens ?? 0) : 0;
+      // Throws BudgetExceededError, which stops the run, when the call's worst case would pass the budget.
+      const reservation = budget?.reserve(request);
       const permit = await limiter.acquire(tokens);
       const started = now();
+      let used = { inputTokens: 0, outputTokens: 0 };
       try {
         const result = await provider.doGenerate(request, options);
+        used = result.usage;
         limiter.settle(permit, result.usage.inputTokens + result.usage.outputTokens, result.rateLimit);
         concurrency.completed(now() - started, false);
         return result;
@@ -35,6 +41,8 @@ export function withRateLimit(
           limiter.settle(permit, undefined, ApiCallError.isInstance(error) ? error.rateLimit : undefined);
         }
         throw error;
+      } finally {
+        if (reservation) budget?.settle(reservation, used.inputTokens, used.outputTokens);
       }
     },
     close: () => provider.close(),

@@ -70,7 +70,10 @@ export interface PipelineControl {
   readonly stats: RunStats;
 }
 
-export type StopReason = { readonly kind: 'interrupted' } | { readonly kind: 'provider'; readonly message: string };
+export type StopReason =
+  | { readonly kind: 'interrupted' }
+  | { readonly kind: 'provider'; readonly message: string }
+  | { readonly kind: 'budget'; readonly message: string };
 
 export interface PipelineResult {
   readonly stopped: StopReason | undefined;
@@ -106,7 +109,10 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
       .then((outcome) => {
         stats.inFlight--;
         slots.release();
-        if (outcome.stopsRun) stop({ kind: 'provider', message: outcome.error ?? 'provider error' });
+        if (outcome.stopsRun) {
+          const message = outcome.error ?? 'provider error';
+          stop(outcome.stopKind === 'budget' ? { kind: 'budget', message } : { kind: 'provider', message });
+        }
         // A row cut off by the stop, or failed for a reason that is the run's, is not done: it is left out, and
         // not recorded, so the next run asks it again.
         if ((cutOff.signal.aborted && outcome.status === 'failed') || outcome.stopsRun) {

@@ -1,6 +1,7 @@
 // A Job: everything a run needs, validated and compiled, with no flag strings left to interpret. Built by
 // loadJob from options and the environment; consumed by the pipeline.
 
+import type { PriceTable } from '../cost/prices.js';
 import type { CompiledSchema } from '../output/answer-schema.js';
 import type { Template } from '../prompt/template.js';
 import type { TableInput } from '../table/table-input.js';
@@ -50,6 +51,9 @@ export interface Job {
     /** Answer only from the cache; never open a connection. */
     readonly replay: boolean;
   };
+  /** USD the job may spend in all (its earlier runs included). */
+  readonly budget: number | undefined;
+  readonly prices: PriceTable;
   readonly execution: {
     /** Requests in flight, or `auto`: sized from latency and rate limits, up to `maxConcurrency`. */
     readonly concurrency: number | 'auto';

@@ -3,6 +3,7 @@
 
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { loadPrices } from '../cost/prices.js';
 import { loadAnswerSchema } from '../output/answer-schema.js';
 import { compileTemplate } from '../prompt/template.js';
 import { loadPromptSource } from '../prompt/prompt-file.js';
@@ -55,6 +56,8 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       maxTokens: options.maxTokens ?? front.max_tokens,
     },
     identity: { idColumn: options.id },
+    budget: options.budget,
+    prices: loadPrices(options.prices),
     samples: options.samples,
     state: {
       dir: resolve(options.state ?? defaultStateDir(output.path)),

@@ -80,6 +80,10 @@ export const RunOptionsSchema = z.object({
   retryFailed: z.boolean().optional(),
   /** Independent answers per row. @default 1 */
   samples: positiveInt('--samples').default(1),
+  /** Stop before the job's spend could pass this many US dollars. */
+  budget: positiveNumber('--budget').optional(),
+  /** A JSON price table laid over the built-in one. */
+  prices: z.string().min(1).optional(),
   /** Only the first N rows (for a trial run). */
   limit: positiveInt('--limit').optional(),
 });

@@ -1,0 +1,146 @@
+// `llmap estimate`: what a job will cost, without sending anything (unless a sample run is asked for). Reads the
+// table as `run` would, renders and keys every request, discounts what the run state and the cache already answer
+// and what in-run dedupe would collapse, counts the input tokens of the rest, and prices it online and in batch.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job } from '../job/job.js';
+import { checkTemplateColumns } from '../prompt/template.js';
+import { buildRequest, type RequestTemplate } from '../request/build-request.js';
+import { createRequestKeyer, endpointLocation } from '../request/request-key.js';
+import type { ChatRequest } from '../providers/provider.js';
+import { openSqliteCache, CACHE_FILE } from '../store/sqlite/sqlite-cache.js';
+import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
+import { entryKey, type LedgerEntry } from '../store/ledger-store.js';
+import { openDuckDB } from '../table/duckdb.js';
+import { openTable } from '../table/read-table.js';
+import { checkIdColumn, rowIdentity } from '../table/row-identity.js';
+import { describeInput, relationSql } from '../table/table-input.js';
+import { countPromptTokens } from './count-tokens.js';
+import { costOf, priceOf } from './prices.js';
+
+export interface Estimate {
+  readonly model: string;
+  readonly rows: number;
+  readonly samples: number;
+  /** Requests after in-run dedupe. */
+  readonly distinct: number;
+  readonly answeredInState: number;
+  readonly inCache: number;
+  readonly toAsk: number;
+  /** Prompt tokens of the requests to ask, counted. */
+  readonly inputTokens: number;
+  /** max_tokens × requests to ask; undefined without max_tokens. */
+  readonly outputTokensMax: number | undefined;
+  /** From a sample run: mean output tokens × requests to ask. */
+  readonly outputTokensExpected: number | undefined;
+  readonly sampledRequests: number;
+  readonly pricesAsOf: string;
+  /** USD, when the model's price is known. */
+  readonly cost:
+    | {
+        readonly online: { readonly max: number | undefined; readonly expected: number | undefined };
+        readonly batch: { readonly max: number | undefined; readonly expected: number | undefined };
+        readonly batchDiscount: number;
+        readonly inputOnly: number;
+      }
+    | undefined;
+}
+
+/** Asks a handful of requests for real, to learn the typical answer length; returns output tokens of each. */
+export type SampleRun = (requests: readonly ChatRequest[]) => Promise<number[]>;
+
+export async function estimateJob(job: Job, sampleRun?: { size: number; run: SampleRun }): Promise<Estimate> {
+  const db = await openDuckDB();
+  const ledger = existsSync(join(job.state.dir, LEDGER_FILE)) ? openSqliteLedger(job.state.dir) : undefined;
+  const cache = existsSync(join(job.cache.dir, CACHE_FILE)) ? openSqliteCache(job.cache.dir) : undefined;
+  try {
+    const input = job.limit === undefined ? job.input : { kind: 'sql' as const, sql: limitedSql(job) };
+    const source = await openTable(db, input);
+    const columnNames = source.columns.map((c) => c.name);
+    checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
+    if (job.prompt.system) checkTemplateColumns(job.prompt.system, columnNames, `${job.prompt.origin} (system)`);
+    if (job.identity.idColumn !== undefined) {
+      await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
+    }
+    const template: RequestTemplate = {
+      model: job.model.modelId,
+      user: job.prompt.user,
+      ...(job.prompt.system ? { system: job.prompt.system } : {}),
+      ...(job.sampling.temperature === undefined ? {} : { temperature: job.sampling.temperature }),
+      ...(job.sampling.maxTokens === undefined ? {} : { maxTokens: job.sampling.maxTokens }),
+      ...(job.schema ? { schema: job.schema } : {}),
+    };
+    const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+    const identify = rowIdentity(job.identity.idColumn);
+    const seen = new Set<string>();
+    const sample: ChatRequest[] = [];
+    const sampleSize = sampleRun?.size ?? 0;
+    let answeredInState = 0;
+    let inCache = 0;
+    let toAsk = 0;
+    let inputTokens = 0;
+    for await (const batch of source.batches()) {
+      const ids = batch.map(identify);
+      const recorded: ReadonlyMap<string, LedgerEntry> = ledger ? await ledger.getMany([...new Set(ids)]) : new Map();
+      const pending: { key: string; request: ChatRequest }[] = [];
+      batch.forEach((row, i) => {
+        for (let s = 0; s < job.samples; s++) {
+          const request = buildRequest(template, row, s);
+          const key = keyOf(request);
+          const entry = recorded.get(entryKey(ids[i]!, s));
+          if (entry && entry.requestKey === key && entry.status !== 'failed') answeredInState++;
+          else if (!seen.has(key)) pending.push({ key, request });
+          seen.add(key);
+        }
+      });
+      await cache?.warm(pending.map((p) => p.key));
+      for (const { key, request } of pending) {
+        if (cache && (await cache.get(key, 0))) {
+          inCache++;
+          continue;
+        }
+        toAsk++;
+        inputTokens += countPromptTokens(request);
+        if (sample.length < sampleSize) sample.push(request);
+      }
+    }
+    const sampled = sample.length > 0 && sampleRun ? await sampleRun.run(sample) : [];
+    const meanOutput = sampled.length > 0 ? sampled.reduce((a, b) => a + b, 0) / sampled.length : undefined;
+    const outputTokensMax = job.sampling.maxTokens === undefined ? undefined : job.sampling.maxTokens * toAsk;
+    const outputTokensExpected = meanOutput === undefined ? undefined : Math.round(meanOutput * toAsk);
+    const price = priceOf(job.prices, job.model.provider, job.model.modelId);
+    const priced = (output: number | undefined, batch: boolean) =>
+      price && output !== undefined ? costOf(price, inputTokens, output, batch) : undefined;
+    return {
+      model: `${job.model.provider}:${job.model.modelId}`,
+      rows: source.rowCount,
+      samples: job.samples,
+      distinct: seen.size,
+      answeredInState,
+      inCache,
+      toAsk,
+      inputTokens,
+      outputTokensMax,
+      outputTokensExpected,
+      sampledRequests: sampled.length,
+      pricesAsOf: job.prices.asOf,
+      cost: price
+        ? {
+            online: { max: priced(outputTokensMax, false), expected: priced(outputTokensExpected, false) },
+            batch: { max: priced(outputTokensMax, true), expected: priced(outputTokensExpected, true) },
+            batchDiscount: price.batchDiscount,
+            inputOnly: costOf(price, inputTokens, 0),
+          }
+        : undefined,
+    };
+  } finally {
+    await cache?.close();
+    await ledger?.close();
+    db.close();
+  }
+}
+
+function limitedSql(job: Job): string {
+  return `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}`;
+}

@@ -1,0 +1,98 @@
+// Prices per million tokens for common hosted models, so a job's cost is known before it runs and capped while
+// it does. Written from the providers' published price pages as last known to the authors (see PRICES_AS_OF);
+// prices change, so a file given with --prices overrides or extends this table.
+
+import { readFileSync } from 'node:fs';
+import { InputError } from '../job/input-error.js';
+
+export interface ModelPrice {
+  /** USD per million input tokens. */
+  readonly input: number;
+  /** USD per million output tokens. */
+  readonly output: number;
+  /** USD per million cached input tokens (prompt caching), when the provider discounts them. */
+  readonly cachedInput?: number;
+  /** Fraction taken off by the provider's Batch API (0.5: half price). */
+  readonly batchDiscount: number;
+}
+
+export interface PriceTable {
+  /** When the prices were written down. */
+  readonly asOf: string;
+  /** Keyed by `provider:model`; a model id matches its longest listed prefix (`gpt-4o-mini-2024-07-18`). */
+  readonly models: Readonly<Record<string, ModelPrice>>;
+}
+
+export const PRICES_AS_OF = '2025-10';
+
+const p = (input: number, output: number, cachedInput: number): ModelPrice => ({
+  input,
+  output,
+  cachedInput,
+  batchDiscount: 0.5,
+});
+
+export const DEFAULT_PRICES: PriceTable = {
+  asOf: PRICES_AS_OF,
+  models: {
+    'openai:gpt-4o-mini': p(0.15, 0.6, 0.075),
+    'openai:gpt-4o': p(2.5, 10, 1.25),
+    'openai:gpt-4.1': p(2, 8, 0.5),
+    'openai:gpt-4.1-mini': p(0.4, 1.6, 0.1),
+    'openai:gpt-4.1-nano': p(0.1, 0.4, 0.025),
+    'openai:gpt-5': p(1.25, 10, 0.125),
+    'openai:gpt-5-mini': p(0.25, 2, 0.025),
+    'openai:gpt-5-nano': p(0.05, 0.4, 0.005),
+    'openai:o4-mini': p(1.1, 4.4, 0.275),
+    'openai:o3': p(2, 8, 0.5),
+    'anthropic:claude-3-5-haiku': p(0.8, 4, 0.08),
+    'anthropic:claude-haiku-4-5': p(1, 5, 0.1),
+    'anthropic:claude-3-7-sonnet': p(3, 15, 0.3),
+    'anthropic:claude-sonnet-4': p(3, 15, 0.3),
+    'anthropic:claude-opus-4-1': p(15, 75, 1.5),
+    'anthropic:claude-opus-4-5': p(5, 25, 0.5),
+  },
+};
+
+/** The price of `provider:model`, by exact name or longest listed prefix; undefined when unknown. */
+export function priceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
+  const name = `${provider}:${modelId}`;
+  let best: string | undefined;
+  for (const listed of Object.keys(table.models)) {
+    if ((name === listed || name.startsWith(`${listed}-`)) && (best === undefined || listed.length > best.length)) {
+      best = listed;
+    }
+  }
+  return best === undefined ? undefined : table.models[best];
+}
+
+/** USD for the given tokens (`batch`: at the Batch API's discount). */
+export function costOf(price: ModelPrice, inputTokens: number, outputTokens: number, batch = false): number {
+  const online = (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+  return batch ? online * (1 - price.batchDiscount) : online;
+}
+
+/** The default table with a user's file laid over it: `{"asOf": "...", "models": {"openai:x": {...}}}`. */
+export function loadPrices(path: string | undefined): PriceTable {
+  if (path === undefined) return DEFAULT_PRICES;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`cannot read --prices ${path}: ${(error as Error).message}`);
+  }
+  const file = parsed as { asOf?: unknown; models?: Record<string, Partial<ModelPrice>> };
+  if (typeof file.models !== 'object' || file.models === null) {
+    throw new InputError(`--prices ${path} must be {"asOf": "YYYY-MM-DD", "models": {"openai:<model>": {...}}}`);
+  }
+  const models: Record<string, ModelPrice> = { ...DEFAULT_PRICES.models };
+  for (const [name, price] of Object.entries(file.models)) {
+    if (typeof price.input !== 'number' || typeof price.output !== 'number' || !name.includes(':')) {
+      throw new InputError(
+        `--prices ${path}: "${name}" needs a provider prefix and numeric "input" and "output" (USD per million tokens)`,
+      );
+    }
+    models[name] = { batchDiscount: 0.5, ...price } as ModelPrice;
+  }
+  return { asOf: typeof file.asOf === 'string' ? file.asOf : path, models };
+}
