@@ -45,21 +45,29 @@ export const DEFAULT_PRICES: PriceTable = {
     'openai:gpt-5-nano': p(0.05, 0.4, 0.005),
     'openai:o4-mini': p(1.1, 4.4, 0.275),
     'openai:o3': p(2, 8, 0.5),
+    'openai:o3-mini': p(1.1, 4.4, 0.55),
     'anthropic:claude-3-5-haiku': p(0.8, 4, 0.08),
     'anthropic:claude-haiku-4-5': p(1, 5, 0.1),
     'anthropic:claude-3-7-sonnet': p(3, 15, 0.3),
     'anthropic:claude-sonnet-4': p(3, 15, 0.3),
+    'anthropic:claude-sonnet-4-5': p(3, 15, 0.3),
+    'anthropic:claude-opus-4': p(15, 75, 1.5),
     'anthropic:claude-opus-4-1': p(15, 75, 1.5),
     'anthropic:claude-opus-4-5': p(5, 25, 0.5),
   },
 };
 
-/** The price of `provider:model`, by exact name or longest listed prefix; undefined when unknown. */
+/** A dated or pinned snapshot of a listed model (`-2024-07-18`, `-20241022`, `-latest`): the same price. Other
+ * suffixes (`-pro`, `-mini`) are other models, with other prices, and stay unknown. */
+const SNAPSHOT_SUFFIX = /^-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/;
+
+/** The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. */
 export function priceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
   const name = `${provider}:${modelId}`;
   let best: string | undefined;
   for (const listed of Object.keys(table.models)) {
-    if ((name === listed || name.startsWith(`${listed}-`)) && (best === undefined || listed.length > best.length)) {
+    const snapshot = name.startsWith(listed) && SNAPSHOT_SUFFIX.test(name.slice(listed.length));
+    if ((name === listed || snapshot) && (best === undefined || listed.length > best.length)) {
       best = listed;
     }
   }
@@ -81,13 +89,13 @@ export function loadPrices(path: string | undefined): PriceTable {
   } catch (error) {
     throw new InputError(`cannot read --prices ${path}: ${(error as Error).message}`);
   }
-  const file = parsed as { asOf?: unknown; models?: Record<string, Partial<ModelPrice>> };
-  if (typeof file.models !== 'object' || file.models === null) {
+  const file = (parsed ?? {}) as { asOf?: unknown; models?: Record<string, Partial<ModelPrice> | null> };
+  if (typeof file !== 'object' || typeof file.models !== 'object' || file.models === null) {
     throw new InputError(`--prices ${path} must be {"asOf": "YYYY-MM-DD", "models": {"openai:<model>": {...}}}`);
   }
   const models: Record<string, ModelPrice> = { ...DEFAULT_PRICES.models };
   for (const [name, price] of Object.entries(file.models)) {
-    if (typeof price.input !== 'number' || typeof price.output !== 'number' || !name.includes(':')) {
+    if (typeof price?.input !== 'number' || typeof price.output !== 'number' || !name.includes(':')) {
       throw new InputError(
         `--prices ${path}: "${name}" needs a provider prefix and numeric "input" and "output" (USD per million tokens)`,
       );

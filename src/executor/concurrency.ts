@@ -50,6 +50,7 @@ export class ConcurrencyController {
   }
 
   tick(): void {
+    if (this.#options.fixed !== undefined) return;
     const current = this.#slots.limit;
     const rate = this.#limiter.allowedRequestRate(this.#options.averageTokens());
     let next = current;

@@ -94,9 +94,9 @@ class Budget {
 
   /** Allowed units per millisecond, when a limit is known. */
   rate(): number | undefined {
-    if (this.#rate !== undefined) return this.#rate;
-    if (this.limit !== undefined && this.windowMs > 0) return this.limit / this.windowMs;
-    return undefined;
+    const learned = this.limit !== undefined && this.windowMs > 0 ? this.limit / this.windowMs : undefined;
+    if (this.#rate === undefined) return learned;
+    return learned === undefined ? this.#rate : Math.min(this.#rate, learned);
   }
 }
 

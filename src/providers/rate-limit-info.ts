@@ -50,9 +50,11 @@ function info(requests: LimitReading | undefined, tokens: LimitReading | undefin
 }
 
 function reading(limit?: string, remaining?: string, resetMs?: number): LimitReading | undefined {
+  if (limit === undefined || remaining === undefined || limit.trim() === '' || remaining.trim() === '')
+    return undefined;
   const l = Number(limit);
   const r = Number(remaining);
-  if (limit === undefined || remaining === undefined || !Number.isFinite(l) || !Number.isFinite(r) || l <= 0) {
+  if (!Number.isFinite(l) || !Number.isFinite(r) || l <= 0) {
     return undefined;
   }
   return { limit: l, remaining: r, resetMs: resetMs ?? 0 };
@@ -68,5 +70,6 @@ export function parseGoDuration(text: string | undefined): number | undefined {
     total += Number(part[1]) * units[part[2]!]!;
     matched += part[0];
   }
-  return matched.length > 0 && matched === text.trim() ? total : undefined;
+  // Rounded to the nanosecond: `1.001s` is 1001 ms, not 1000.9999999999999.
+  return matched.length > 0 && matched === text.trim() ? Math.round(total * 1e6) / 1e6 : undefined;
 }
