@@ -189,6 +189,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,
+      model: `${job.model.provider}:${job.model.modelId}`,
       fingerprint,
       command: deps.command ?? [],
       cwd: process.cwd(),

@@ -322,6 +322,10 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     assert.match(result.stdout, /state: {5}finished/);
     assert.match(result.stdout, /rows: {6}400 of 400 recorded · ok 400 · failed 0 · invalid 0/);
     assert.match(result.stdout, /cache: {5}400 answered without a paid call/);
+    assert.match(
+      result.stdout,
+      /tokens: {4}[\d,]+ in · [\d,]+ out \(paid calls\) · \$\d+\.\d{4} at the prices of 2025-10/,
+    );
     assert.match(result.stdout, /resume: {4}cd .* && llmap run .*reviews\.csv -p 'Label this review: \{\{text\}\}'/);
     const json = await runCli(['status', join(dir, '.llmap'), '--json']);
     const statuses = JSON.parse(json.stdout) as { dir: string }[];

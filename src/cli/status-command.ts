@@ -1,6 +1,7 @@
 // `llmap status [STATE_DIR]`: a run's progress, running or stopped, and the command that resumes it.
 
 import { Command } from 'commander';
+import { costOf, DEFAULT_PRICES, priceOf } from '../cost/prices.js';
 import { formatCount } from '../observe/progress.js';
 import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-status.js';
 import type { CliIo } from './run-command.js';
@@ -46,12 +47,21 @@ export function renderStatus(status: RunStatus): string {
       `failed ${formatCount(counts.failed)} · invalid ${formatCount(counts.invalid)}`,
     `  cache:     ${formatCount(counts.cached)} answered without a paid call`,
     `  in flight: ${formatCount(meta.inFlight)} request(s) at the last checkpoint`,
-    `  tokens:    ${formatCount(counts.inputTokens)} in · ${formatCount(counts.outputTokens)} out (paid calls)`,
+    `  tokens:    ${formatCount(counts.inputTokens)} in · ${formatCount(counts.outputTokens)} out (paid calls)` +
+      spend(meta.model, counts.inputTokens, counts.outputTokens),
   );
   if (status.activity !== 'running' && meta.command.length > 0) {
     lines.push(`  resume:    cd ${shellQuote(meta.cwd)} && llmap ${meta.command.map(shellQuote).join(' ')}`);
   }
   return lines.join('\n');
+}
+
+/** The paid tokens at the built-in prices, when the model is listed. */
+function spend(model: string | undefined, inputTokens: number, outputTokens: number): string {
+  const colon = model?.indexOf(':') ?? -1;
+  const price = model && colon > 0 ? priceOf(DEFAULT_PRICES, model.slice(0, colon), model.slice(colon + 1)) : undefined;
+  if (!price) return '';
+  return ` · $${costOf(price, inputTokens, outputTokens).toFixed(4)} at the prices of ${DEFAULT_PRICES.asOf}`;
 }
 
 function formatAge(ms: number): string {

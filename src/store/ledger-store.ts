@@ -34,6 +34,8 @@ export type RunState = 'running' | 'stopped' | 'finished';
 /** What a state directory says about its run: enough to report on it and to resume it. */
 export interface RunMeta {
   readonly output: string;
+  /** `provider:model`, to price the run's tokens in `llmap status`. */
+  readonly model?: string;
   readonly fingerprint: JobFingerprint;
   /** The arguments of the `llmap run` that owns this state, and where it was started. */
   readonly command: readonly string[];
