@@ -86,7 +86,7 @@ describe('concurrency controller', () => {
     close();
   });
 
-  test('after going to max, a refusal halves it and it holds until the slots are full again', () => {
+  test('after going to max, a refusal halves it, and it grows back by an eighth per saturated tick (AIMD)', () => {
     const { slots, controller, close } = controlled({ max: 100 });
     controller.completed(50, false);
     saturate(slots);
@@ -101,7 +101,7 @@ describe('concurrency controller', () => {
     saturate(slots);
     controller.tick();
     limits.push(slots.limit);
-    assert.deepEqual(limits, [50, 50, 100]);
+    assert.deepEqual(limits, [50, 50, 56]);
     close();
   });
 

@@ -1,6 +1,7 @@
 // Self-tuning concurrency: how many requests to keep in flight. With a known rate limit, Little's law sizes it
 // (in flight = allowed rate × observed latency, plus headroom). It starts at 32; once answers come back with no
-// limit in their headers and the slots are full, it goes to `max`. A 429 halves it. The latency is a moving
+// limit in their headers and the slots are full, it goes to `max`. A 429 halves it, and from then on it grows back
+// by an eighth per tick (AIMD). The latency is a moving
 // average, so the size follows the provider when it slows down or speeds up.
 
 import type { RateLimiter } from './rate-limiter.js';
@@ -26,6 +27,8 @@ export class ConcurrencyController {
   readonly #options: ConcurrencyOptions;
   #latencyMs: number | undefined;
   #refusedSinceTick = false;
+  /** After a refusal, growth is additive (probing back up), never a jump to the ceiling. */
+  #everRefused = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(slots: Slots, limiter: RateLimiter, options: ConcurrencyOptions) {
@@ -45,8 +48,14 @@ export class ConcurrencyController {
 
   /** One call finished after `latencyMs`; `refused` when it was a 429. */
   completed(latencyMs: number, refused: boolean): void {
-    this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs * 0.9 + latencyMs * 0.1;
-    if (refused) this.#refusedSinceTick = true;
+    const first = this.#latencyMs === undefined;
+    this.#latencyMs = first ? latencyMs : this.#latencyMs! * 0.9 + latencyMs * 0.1;
+    if (refused) {
+      this.#refusedSinceTick = true;
+      this.#everRefused = true;
+    }
+    // The first answer says whether the provider has limits: act on it now rather than at the next tick.
+    if (first && !refused && this.#options.fixed === undefined) this.tick();
   }
 
   tick(): void {
@@ -60,9 +69,9 @@ export class ConcurrencyController {
       next = Math.ceil((rate * this.#latencyMs * HEADROOM) / 1000) + 1;
     } else if (this.#latencyMs !== undefined && this.#slots.active >= current) {
       // Answers came back without any limit in their headers (a self-hosted server, the simulator unlimited) and
-      // the slots are full: nothing says to hold back, so go to the ceiling. Before the first answer, wait: its
-      // headers may carry the limits.
-      next = this.#options.max;
+      // the slots are full: nothing says to hold back, so go to the ceiling; after a refusal, probe back up by an
+      // eighth per tick instead. Before the first answer, wait: its headers may carry the limits.
+      next = this.#everRefused ? current + Math.max(1, Math.floor(current / 8)) : this.#options.max;
     }
     this.#slots.limit = Math.max(1, Math.min(this.#options.max, next));
     this.#refusedSinceTick = false;

@@ -21,7 +21,12 @@ export interface Permit {
   /** Requests and tokens sent before this one, to discount readings taken after it. */
   readonly requestsBefore: number;
   readonly tokensBefore: number;
+  /** When the permit was granted: the provider admitted the request soon after. */
+  readonly sentAt: number;
 }
+
+/** Added to a send time to stand for the moment the provider admitted the request (network and queueing). */
+const RESET_MARGIN_MS = 10;
 
 /** Readings whose resets are this close describe the same window (network jitter apart). */
 const SAME_WINDOW_MS = 50;
@@ -135,8 +140,15 @@ export class RateLimiter {
   /** The response is in: learn from its readings, and give back unused reserved tokens. */
   settle(permit: Permit, usedTokens: number | undefined, info: RateLimitInfo | undefined): void {
     const now = this.#now();
-    if (info?.requests) this.#requests.learn(info.requests, this.#requestsSent - permit.requestsBefore - 1, now);
-    if (info?.tokens) this.#tokens.learn(info.tokens, this.#tokensSent - permit.tokensBefore - permit.tokens, now);
+    // A reading's reset counts from when the provider admitted the request, just after it was sent (not from when
+    // the answer arrived, a whole latency later): waiting from arrival would idle one latency per window.
+    const admittedAt = Math.min(now, permit.sentAt + RESET_MARGIN_MS);
+    if (info?.requests) {
+      this.#requests.learn(info.requests, this.#requestsSent - permit.requestsBefore - 1, admittedAt);
+    }
+    if (info?.tokens) {
+      this.#tokens.learn(info.tokens, this.#tokensSent - permit.tokensBefore - permit.tokens, admittedAt);
+    }
     if (usedTokens !== undefined && usedTokens < permit.tokens) this.#tokens.refund(permit.tokens - usedTokens);
     this.#schedule();
   }
@@ -168,7 +180,7 @@ export class RateLimiter {
   }
 
   #grant(tokens: number): Permit {
-    const permit = { tokens, requestsBefore: this.#requestsSent, tokensBefore: this.#tokensSent };
+    const permit = { tokens, requestsBefore: this.#requestsSent, tokensBefore: this.#tokensSent, sentAt: this.#now() };
     this.#requests.spend(1);
     this.#tokens.spend(tokens);
     this.#requestsSent++;
