@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `llmap` command: wires subcommands and maps errors to exit codes. Everything else lives in the library.
 
+import './heap-limit.js';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { EXIT } from './exit-codes.js';

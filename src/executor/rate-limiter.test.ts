@@ -39,9 +39,9 @@ describe('rate limiter', () => {
     const { limiter } = limiterAt();
     const permits = [5, 7, 11].map((tokens) => limiter.acquire(tokens));
     assert.deepEqual(permits, [
-      { tokens: 5, requestsBefore: 0, tokensBefore: 0 },
-      { tokens: 7, requestsBefore: 1, tokensBefore: 5 },
-      { tokens: 11, requestsBefore: 2, tokensBefore: 12 },
+      { tokens: 5, requestsBefore: 0, tokensBefore: 0, sentAt: 0 },
+      { tokens: 7, requestsBefore: 1, tokensBefore: 5, sentAt: 0 },
+      { tokens: 11, requestsBefore: 2, tokensBefore: 12, sentAt: 0 },
     ]);
     assert.ok(acquireMany(limiter, 1000, 500).every(Boolean));
     limiter.close();
@@ -57,7 +57,7 @@ describe('rate limiter', () => {
     clock.t = 99;
     assert.equal(await within(eleventh, 20), 'pending');
     clock.t = 100;
-    assert.deepEqual(await within(eleventh, 50), { tokens: 0, requestsBefore: 10, tokensBefore: 0 });
+    assert.deepEqual(await within(eleventh, 50), { tokens: 0, requestsBefore: 10, tokensBefore: 0, sentAt: 100 });
     assert.equal(granted(limiter.acquire(0)), false);
     limiter.close();
   });
@@ -97,9 +97,20 @@ describe('rate limiter', () => {
     assert.equal(granted(next), false);
     assert.equal(await within(next, 30), 'pending');
     clock.t = 1000;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0 });
+    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 1000 });
     // The fresh window holds the learned limit of 5, the one just granted included.
     assert.deepEqual(acquireMany(limiter, 5), [true, true, true, true, false]);
+    limiter.close();
+  });
+
+  test("a reading's reset counts from when its request was sent, not from when the answer arrived", () => {
+    const { clock, limiter } = limiterAt();
+    const permit = acquireNow(limiter);
+    // The answer arrives 50 ms after the send; the window ends 1000 ms after admission, just after the send.
+    clock.t = 50;
+    limiter.settle(permit, undefined, requestsReading(5, 0, 1000));
+    clock.t = 1010;
+    assert.equal(granted(limiter.acquire(0)), true);
     limiter.close();
   });
 
@@ -137,7 +148,7 @@ describe('rate limiter', () => {
     assert.equal(granted(next), false);
     assert.equal(await within(next, 40), 'pending');
     clock.t = 500;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0 });
+    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 500 });
     assert.equal(granted(limiter.acquire(0)), true);
     limiter.close();
   });
@@ -149,7 +160,7 @@ describe('rate limiter', () => {
     const next = limiter.acquire(0);
     assert.equal(await within(next, 30), 'pending');
     clock.t = 1000;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0 });
+    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 1000 });
     assert.equal(limiter.rateLimited, 1);
     limiter.close();
   });

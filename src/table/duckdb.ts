@@ -10,7 +10,7 @@ export interface DuckDB {
 
 export async function openDuckDB(options: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDB> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '256MB',
+    memory_limit: options.memoryLimit ?? '128MB',
     threads: String(options.threads ?? 1),
   });
   const connection = await instance.connect();

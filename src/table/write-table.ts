@@ -88,7 +88,7 @@ export function siblingPath(path: string, suffix: string): string {
 function copySql(staging: string, target: string, options: TableWriterOptions): string {
   const columnTypes = options.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');
   const source =
-    `read_json(${sqlString(staging)}, format = 'newline_delimited', maximum_object_size = 33554432, ` +
+    `read_json(${sqlString(staging)}, format = 'newline_delimited', maximum_object_size = 16777216, ` +
     `columns = {${columnTypes}})`;
   const select = options.columns
     .map((c) => {
@@ -98,7 +98,9 @@ function copySql(staging: string, target: string, options: TableWriterOptions): 
     .join(', ');
   const format =
     options.format === 'parquet'
-      ? `FORMAT parquet, COMPRESSION zstd`
+      ? // Row groups of 20,480 rows: the writer holds one in memory, and the default (122,880) made the final COPY
+        // of 1 M rows peak at 460 MiB against 150 MiB (wide rows with long text cost more still).
+        `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 20480`
       : options.format === 'csv'
         ? `FORMAT csv, HEADER true`
         : `FORMAT json`;
