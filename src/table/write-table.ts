@@ -65,6 +65,8 @@ export function createTableWriter(options: TableWriterOptions): TableWriter {
       close();
       const temporary = siblingPath(options.path, 'tmp');
       try {
+        // Reading is over: the writer needs one row group at a time, so DuckDB gets less room (peak memory).
+        await db.connection.run(`SET memory_limit = '64MB'`);
         await db.connection.run(copySql(staging, temporary, options));
         renameSync(temporary, options.path);
       } finally {

@@ -35,9 +35,9 @@ export function openSqlite(path: string, schemaSql: string, advice: string): Sql
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 10000');
-      // A 16 MiB page cache each, and no memory-mapped reads: mapped pages count towards the process's resident
+      // A 4 MiB page cache each, and no memory-mapped reads: mapped pages count towards the process's resident
       // memory, and lookups are batched per 2,048 keys, so a bigger cache bought little (measured: ~10%).
-      db.pragma('cache_size = -16384');
+      db.pragma('cache_size = -4096');
       // Fewer, larger WAL checkpoints: each one syncs the database file, and small frequent commits would pay it often.
       db.pragma('wal_autocheckpoint = 16384');
       checkNotTruncated(db, path);
