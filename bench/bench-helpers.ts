@@ -41,7 +41,11 @@ export interface MeasuredRun {
 /** Runs `node <script> <args>` and samples its peak RSS and CPU time from /proc until it exits. */
 export async function measureNode(script: string, args: readonly string[]): Promise<MeasuredRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // llmap runs as a user runs it: through its own shebang (which sets its heap limit), not as `node main.js`.
+  const child =
+    script === CLI
+      ? spawn(script, [...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let peak = 0;

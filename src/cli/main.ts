@@ -1,7 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=160
 // The `llmap` command: wires subcommands and maps errors to exit codes. Everything else lives in the library.
 
-import './heap-limit.js';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { EXIT } from './exit-codes.js';
