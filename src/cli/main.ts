@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=160
+#!/usr/bin/env -S node --max-old-space-size=160 --max-semi-space-size=32
 // The `llmap` command: wires subcommands and maps errors to exit codes. Everything else lives in the library.
 
 import { Command, CommanderError } from 'commander';
