@@ -1,6 +1,7 @@
 // runJob: the library's front door. Prepares everything that can fail before a request is sent (table, columns,
 // prompt placeholders, schema, provider), then runs the row pipeline and publishes the output.
 
+import { jobKeyer, openJobSource, requestTemplate } from './job/job-source.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
@@ -22,23 +23,21 @@ import { answerColumns, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/a
 import { ANSWER_CHECK_VERSION } from './output/parse-answer.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
-import { checkTemplateColumns } from './prompt/template.js';
 import { createProvider } from './providers/create-provider.js';
 import type { HttpClient } from './providers/http/http-client.js';
 import { offlineProvider } from './providers/offline/offline-provider.js';
 import type { ChatProvider } from './providers/provider.js';
-import { buildRequest, type RequestTemplate } from './request/build-request.js';
+import { buildRequest } from './request/build-request.js';
 import { canonicalJson } from './request/canonical-json.js';
-import { createRequestKeyer, endpointLocation, promptHash, sha256Hex } from './request/request-key.js';
+import { promptHash, sha256Hex } from './request/request-key.js';
 import type { CacheStore } from './store/cache-store.js';
-import type { LedgerEntry, LedgerStore, RunMeta, RunState } from './store/ledger-store.js';
+import type { LedgerEntry, LedgerStore, OpenLedger, RunMeta, RunState } from './store/ledger-store.js';
 import { openRunState } from './store/run-state.js';
 import { openSqliteCache } from './store/sqlite/sqlite-cache.js';
 import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB } from './table/duckdb.js';
-import { openTable, type Column, type Row } from './table/read-table.js';
-import { checkIdColumn, rowIdentity } from './table/row-identity.js';
-import { describeInput, relationSql } from './table/table-input.js';
+import { type Column, type Row } from './table/read-table.js';
+import { rowIdentity } from './table/row-identity.js';
 import { createTableWriter } from './table/write-table.js';
 
 /** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
@@ -73,7 +72,7 @@ export interface RunJobDeps {
   /** Replaces the HTTP transport of the job's provider. */
   readonly http?: HttpClient;
   /** The run state and the response cache; SQLite files by default. */
-  readonly openLedger?: (stateDir: string) => LedgerStore;
+  readonly openLedger?: OpenLedger;
   readonly openCache?: (cacheDir: string) => CacheStore;
   /** The command line that resumes this job, kept in the run state for `llmap status`. */
   readonly command?: readonly string[];
@@ -117,14 +116,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
   let cache: CacheStore | undefined;
   const closers: (() => void)[] = [];
   try {
-    const input = job.limit === undefined ? job.input : { kind: 'sql' as const, sql: limitedSql(job) };
-    const source = await openTable(db, input);
-    const columnNames = source.columns.map((c) => c.name);
-    checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
-    if (job.prompt.system) checkTemplateColumns(job.prompt.system, columnNames, `${job.prompt.origin} (system)`);
-    if (job.identity.idColumn !== undefined) {
-      await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
-    }
+    const source = await openJobSource(db, job);
     const answerCols = job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
     const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
 
@@ -162,7 +154,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       !state.previous || (state.previous.uniform && sameRequests(state.previous.fingerprint, fingerprint));
     const trustRowIds = uniform && state.previous !== undefined && job.identity.idColumn === undefined;
     const runStartedAt = now();
-    const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+    const keyOf = jobKeyer(job);
+    const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
     const limiter = new RateLimiter({
       ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
       ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
@@ -186,7 +179,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
 
     const writer = createTableWriter({ path: job.output.path, format: job.output.format, columns });
     const quarantine = createQuarantine(job.output.path);
-    const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,
       model: `${job.model.provider}:${job.model.modelId}`,
@@ -211,14 +203,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await checkpoint('running');
     deps.onStart?.(stats, warnings, state.notes);
 
-    const template: RequestTemplate = {
-      model: job.model.modelId,
-      user: job.prompt.user,
-      ...(job.prompt.system ? { system: job.prompt.system } : {}),
-      ...(job.sampling.temperature === undefined ? {} : { temperature: job.sampling.temperature }),
-      ...(job.sampling.maxTokens === undefined ? {} : { maxTokens: job.sampling.maxTokens }),
-      ...(job.schema ? { schema: job.schema } : {}),
-    };
+    const template = requestTemplate(job);
     const answerDeps = {
       schema: job.schema,
       retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: job.execution.maxAttempts },
@@ -331,10 +316,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await ledger?.close();
     db.close();
   }
-}
-
-function limitedSql(job: Job): string {
-  return `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}`;
 }
 
 /** Input columns, then the answer's, then the status and audit columns; a clash is an input error, never a silent

@@ -6,10 +6,10 @@ import { Command, Option } from 'commander';
 import { estimateJob, type Estimate } from '../cost/estimate-job.js';
 import { withCache } from '../executor/cached-provider.js';
 import type { Job } from '../job/job.js';
+import { jobKeyer } from '../job/job-source.js';
 import { loadJob } from '../job/load-job.js';
 import type { ChatRequest } from '../providers/provider.js';
 import { createProvider } from '../providers/create-provider.js';
-import { createRequestKeyer, endpointLocation } from '../request/request-key.js';
 import { openSqliteCache } from '../store/sqlite/sqlite-cache.js';
 import { formatCount } from '../observe/progress.js';
 import { InputError } from '../job/input-error.js';
@@ -50,8 +50,7 @@ async function sample(job: Job, requests: readonly ChatRequest[]): Promise<numbe
   const provider = createProvider(job.model, { timeoutMs: job.execution.timeoutMs, connections: 16 });
   const cache = openSqliteCache(job.cache.dir);
   try {
-    const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
-    const cached = withCache(provider, { cache, keyOf, notBefore: 0, now: Date.now });
+    const cached = withCache(provider, { cache, keyOf: jobKeyer(job), notBefore: 0, now: Date.now });
     const results = await Promise.all(requests.map((request) => cached.doGenerate(request, {})));
     await cache.flush();
     return results.map((result) => result.usage.outputTokens);

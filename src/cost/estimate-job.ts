@@ -2,20 +2,17 @@
 // table as `run` would, renders and keys every request, discounts what the run state and the cache already answer
 // and what in-run dedupe would collapse, counts the input tokens of the rest, and prices it online and in batch.
 
+import { jobKeyer, openJobSource, requestTemplate } from '../job/job-source.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../job/job.js';
-import { checkTemplateColumns } from '../prompt/template.js';
-import { buildRequest, type RequestTemplate } from '../request/build-request.js';
-import { createRequestKeyer, endpointLocation } from '../request/request-key.js';
+import { buildRequest } from '../request/build-request.js';
 import type { ChatRequest } from '../providers/provider.js';
 import { openSqliteCache, CACHE_FILE } from '../store/sqlite/sqlite-cache.js';
 import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
 import { entryKey, type LedgerEntry } from '../store/ledger-store.js';
 import { openDuckDB } from '../table/duckdb.js';
-import { openTable } from '../table/read-table.js';
-import { checkIdColumn, rowIdentity } from '../table/row-identity.js';
-import { describeInput, relationSql } from '../table/table-input.js';
+import { rowIdentity } from '../table/row-identity.js';
 import { countPromptTokens } from './count-tokens.js';
 import { costOf, priceOf } from './prices.js';
 
@@ -55,23 +52,9 @@ export async function estimateJob(job: Job, sampleRun?: { size: number; run: Sam
   const ledger = existsSync(join(job.state.dir, LEDGER_FILE)) ? openSqliteLedger(job.state.dir) : undefined;
   const cache = existsSync(join(job.cache.dir, CACHE_FILE)) ? openSqliteCache(job.cache.dir) : undefined;
   try {
-    const input = job.limit === undefined ? job.input : { kind: 'sql' as const, sql: limitedSql(job) };
-    const source = await openTable(db, input);
-    const columnNames = source.columns.map((c) => c.name);
-    checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
-    if (job.prompt.system) checkTemplateColumns(job.prompt.system, columnNames, `${job.prompt.origin} (system)`);
-    if (job.identity.idColumn !== undefined) {
-      await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
-    }
-    const template: RequestTemplate = {
-      model: job.model.modelId,
-      user: job.prompt.user,
-      ...(job.prompt.system ? { system: job.prompt.system } : {}),
-      ...(job.sampling.temperature === undefined ? {} : { temperature: job.sampling.temperature }),
-      ...(job.sampling.maxTokens === undefined ? {} : { maxTokens: job.sampling.maxTokens }),
-      ...(job.schema ? { schema: job.schema } : {}),
-    };
-    const keyOf = createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+    const source = await openJobSource(db, job);
+    const template = requestTemplate(job);
+    const keyOf = jobKeyer(job);
     const identify = rowIdentity(job.identity.idColumn);
     const seen = new Set<string>();
     const sample: ChatRequest[] = [];
@@ -139,8 +122,4 @@ export async function estimateJob(job: Job, sampleRun?: { size: number; run: Sam
     await ledger?.close();
     db.close();
   }
-}
-
-function limitedSql(job: Job): string {
-  return `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}`;
 }

@@ -31,7 +31,8 @@ const RESET_MARGIN_MS = 10;
 /** Readings whose resets are this close describe the same window (network jitter apart). */
 const SAME_WINDOW_MS = 50;
 
-class Budget {
+/** One allowance, requests or tokens: the user's bucket and the provider's window. */
+class Allowance {
   // Given: a continuously refilled bucket.
   readonly #rate: number | undefined;
   readonly #capacity: number;
@@ -107,8 +108,8 @@ class Budget {
 
 export class RateLimiter {
   readonly #now: () => number;
-  readonly #requests: Budget;
-  readonly #tokens: Budget;
+  readonly #requests: Allowance;
+  readonly #tokens: Allowance;
   readonly #waiters: { tokens: number; grant: (permit: Permit) => void }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #pausedUntil = 0;
@@ -119,8 +120,8 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.#now = options.now;
-    this.#requests = new Budget(options.rpm, options.now());
-    this.#tokens = new Budget(options.tpm, options.now());
+    this.#requests = new Allowance(options.rpm, options.now());
+    this.#tokens = new Allowance(options.tpm, options.now());
   }
 
   /** Whether tokens must be counted for each request: a token limit is known. */

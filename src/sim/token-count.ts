@@ -1,10 +1,6 @@
-// Token figures the simulator reports in `usage` and charges against `tpm`. Exported so llmap's cost
-// estimate can use the very same formula and be checked against the simulator to the token.
-import { countTokens } from 'gpt-tokenizer';
-
-// Prompts are user data: text that happens to look like a special token (`<|endoftext|>`) is counted as
-// ordinary text instead of making the tokenizer throw. Never mutated.
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() } as const;
+// Token figures the simulator reports in `usage` and charges against `tpm`: llmap's own counting
+// (cost/count-tokens.ts), so its estimates can be checked against the simulator to the token.
+import { countPromptPartsTokens, countTextTokens } from '../cost/count-tokens.js';
 
 /**
  * Prompt tokens, exactly: `countTokens(parts.join('\n'))` with the o200k_base encoding, where `parts` is the
@@ -13,7 +9,7 @@ const PLAIN_TEXT = { disallowedSpecial: new Set<string>() } as const;
  * dialect). Roles, names, schemas and tool definitions are not counted: the simulator charges for words only.
  */
 export function countPromptTokens(parts: readonly string[]): number {
-  return countTokens(parts.join('\n'), PLAIN_TEXT);
+  return countPromptPartsTokens(parts);
 }
 
 /**
@@ -21,7 +17,7 @@ export function countPromptTokens(parts: readonly string[]): number {
  * `JSON.stringify(input)`; for several choices (`n`) the figures are summed.
  */
 export function countCompletionTokens(answerText: string): number {
-  return countTokens(answerText, PLAIN_TEXT);
+  return countTextTokens(answerText);
 }
 
 /**

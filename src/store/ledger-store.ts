@@ -84,6 +84,9 @@ export interface LedgerStore {
   close(): Promise<void>;
 }
 
+/** Opens (creating if need be) the ledger of a run directory; `fresh` starts it empty, whatever was there. */
+export type OpenLedger = (stateDir: string, options?: { readonly fresh?: boolean }) => LedgerStore;
+
 export function entryKey(rowId: string, sample: number): string {
   return sample === 0 ? rowId : `${rowId}\u0000${sample}`;
 }

@@ -2,12 +2,9 @@
 // or to a run still going, and a note of what changed since the last run. The ledger itself is injected, so a
 // shared store can stand in for SQLite.
 
-import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { fingerprintChanges, type JobFingerprint } from '../job/job-fingerprint.js';
-import type { LedgerStore, RunMeta } from './ledger-store.js';
-import { LEDGER_FILE } from './sqlite/sqlite-ledger.js';
+import type { LedgerStore, OpenLedger, RunMeta } from './ledger-store.js';
 import { StateError } from './state-error.js';
 
 export interface RunStateRequest {
@@ -25,12 +22,8 @@ export interface OpenedRunState {
   readonly notes: readonly string[];
 }
 
-export async function openRunState(
-  request: RunStateRequest,
-  openLedger: (dir: string) => LedgerStore,
-): Promise<OpenedRunState> {
-  if (request.fresh) removeLedger(request.dir);
-  const ledger = openLedger(request.dir);
+export async function openRunState(request: RunStateRequest, openLedger: OpenLedger): Promise<OpenedRunState> {
+  const ledger = openLedger(request.dir, { fresh: request.fresh });
   try {
     const previous = await ledger.readMeta();
     if (!previous) return { ledger, previous, notes: [] };
@@ -65,10 +58,6 @@ export async function openRunState(
     await ledger.close();
     throw error;
   }
-}
-
-function removeLedger(dir: string): void {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, LEDGER_FILE + suffix), { force: true });
 }
 
 /** Whether the process that wrote the metadata still runs (only knowable on the same machine). */

@@ -2,10 +2,10 @@
 // and per-status counters kept by triggers so `llmap status` answers at once on a hundred million rows.
 // Entries and metadata are committed together at each checkpoint.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RowStatus } from '../../executor/answer-row.js';
-import { entryKey, type LedgerCounts, type LedgerEntry, type LedgerStore, type RunMeta } from '../ledger-store.js';
+import { entryKey, type LedgerCounts, type LedgerEntry, type OpenLedger, type RunMeta } from '../ledger-store.js';
 import { openSqlite } from './open-sqlite.js';
 
 export const LEDGER_FILE = 'ledger.sqlite';
@@ -78,9 +78,11 @@ type EntryRow = [
   finishedAt: number,
 ];
 
-export function openSqliteLedger(stateDir: string): LedgerStore {
+export const openSqliteLedger: OpenLedger = (stateDir, options = {}) => {
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, LEDGER_FILE);
+  // Removed rather than emptied: --fresh must also get past a ledger too corrupt to open.
+  if (options.fresh) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   const { db, guard } = openSqlite(
     path,
     SCHEMA,
@@ -172,7 +174,7 @@ export function openSqliteLedger(stateDir: string): LedgerStore {
       return Promise.resolve();
     },
   };
-}
+};
 
 function fromRow(row: EntryRow): LedgerEntry {
   const [rowId, sample, status, requestKey, promptHash, checkedWith, answer, error, raw] = row;

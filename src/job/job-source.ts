@@ -1,0 +1,45 @@
+// What every command that reads a job's rows needs before the first row: the table opened and scanned, the prompt's
+// placeholders and the --id column checked against it, the request template, and the keyer of its endpoint. One
+// place, so `run` and `estimate` render and key a row the same way.
+
+import { checkTemplateColumns } from '../prompt/template.js';
+import type { RequestTemplate } from '../request/build-request.js';
+import { createRequestKeyer, endpointLocation, type RequestKeyer } from '../request/request-key.js';
+import type { DuckDB } from '../table/duckdb.js';
+import { openTable, type TableSource } from '../table/read-table.js';
+import { checkIdColumn } from '../table/row-identity.js';
+import { describeInput, relationSql, type TableInput } from '../table/table-input.js';
+import type { Job } from './job.js';
+
+/** The job's table (its first --limit rows), checked against the prompt and the --id column. */
+export async function openJobSource(db: DuckDB, job: Job): Promise<TableSource> {
+  const input: TableInput =
+    job.limit === undefined
+      ? job.input
+      : { kind: 'sql', sql: `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}` };
+  const source = await openTable(db, input);
+  const columnNames = source.columns.map((c) => c.name);
+  checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
+  if (job.prompt.system) checkTemplateColumns(job.prompt.system, columnNames, `${job.prompt.origin} (system)`);
+  if (job.identity.idColumn !== undefined) {
+    await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
+  }
+  return source;
+}
+
+/** Everything of a request that is the same for every row. */
+export function requestTemplate(job: Job): RequestTemplate {
+  return {
+    model: job.model.modelId,
+    user: job.prompt.user,
+    ...(job.prompt.system ? { system: job.prompt.system } : {}),
+    ...(job.sampling.temperature === undefined ? {} : { temperature: job.sampling.temperature }),
+    ...(job.sampling.maxTokens === undefined ? {} : { maxTokens: job.sampling.maxTokens }),
+    ...(job.schema ? { schema: job.schema } : {}),
+  };
+}
+
+/** Request keys for the job's provider and endpoint. */
+export function jobKeyer(job: Job): RequestKeyer {
+  return createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+}
