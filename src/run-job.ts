@@ -11,7 +11,9 @@ import { costOf, priceOf } from './cost/prices.js';
 import { withCache } from './executor/cached-provider.js';
 import { ConcurrencyController } from './executor/concurrency.js';
 import { RateLimiter } from './executor/rate-limiter.js';
-import { withRateLimit } from './executor/rate-limited-provider.js';
+import { withEmbeddingRateLimit, withRateLimit } from './executor/rate-limited-provider.js';
+import { batchEmbeddings } from './executor/embed-batcher.js';
+import { countTextTokens } from './cost/count-tokens.js';
 import { Slots } from './executor/slots.js';
 import { startCheckpoints } from './executor/checkpoints.js';
 import { runPipeline, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
@@ -19,11 +21,12 @@ import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
 import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
-import { answerColumns, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
+import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
+import { fromBase64 } from './providers/openai/openai-embeddings.js';
 import { ANSWER_CHECK_VERSION } from './output/parse-answer.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
-import { createProvider } from './providers/create-provider.js';
+import { createEmbeddingProvider, createProvider } from './providers/create-provider.js';
 import type { HttpClient } from './providers/http/http-client.js';
 import { offlineProvider } from './providers/offline/offline-provider.js';
 import type { ChatProvider } from './providers/provider.js';
@@ -76,6 +79,8 @@ export interface RunJobDeps {
   readonly openCache?: (cacheDir: string) => CacheStore;
   /** The command line that resumes this job, kept in the run state for `llmap status`. */
   readonly command?: readonly string[];
+  /** Progress of a local model's download, in bytes. */
+  readonly onDownload?: (downloaded: number, total: number) => void;
   /** Called once the job is checked and rows are about to flow. */
   readonly onStart?: (stats: RunStats, warnings: readonly string[], notes: readonly string[]) => void;
 }
@@ -101,9 +106,14 @@ export interface RunSummary {
   readonly elapsedMs: number;
   readonly stopped: StopReason | undefined;
   readonly warnings: readonly string[];
+  /** How the provider ran (a local model: its file, sequences, threads, prompt format). */
+  readonly notes: readonly string[];
   /** USD, when the model's price is known: this run's paid calls, and the job's across its runs. */
   readonly cost?: { readonly runUsd: number; readonly jobUsd: number; readonly pricesAsOf: string };
 }
+
+/** Embeddings calls in flight when --concurrency is auto. */
+const EMBED_REQUESTS = 4;
 
 /** How often answers are committed to the cache and the ledger. */
 const CHECKPOINT_MS = 100;
@@ -117,17 +127,45 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
   const closers: (() => void)[] = [];
   try {
     const source = await openJobSource(db, job);
-    const answerCols = job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
+    const answerCols =
+      job.task.kind === 'embed'
+        ? [EMBEDDING_COLUMN]
+        : job.schema
+          ? answerColumns(job.schema.jsonSchema)
+          : [TEXT_ANSWER_COLUMN];
     const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
 
+    const limiter = new RateLimiter({
+      ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
+      ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
+      now,
+    });
+    closers.push(() => limiter.close());
+    const settings = {
+      timeoutMs: job.execution.timeoutMs,
+      connections: job.execution.maxConcurrency,
+      ...(deps.http ? { http: deps.http } : {}),
+      ...(deps.onDownload ? { onDownload: deps.onDownload } : {}),
+    };
+    const embedTask = job.task.kind === 'embed' ? job.task : undefined;
     provider = job.cache.replay
       ? offlineProvider(job.model.provider, job.model.modelId)
       : (deps.provider ??
-        createProvider(job.model, {
-          timeoutMs: job.execution.timeoutMs,
-          connections: job.execution.maxConcurrency,
-          ...(deps.http ? { http: deps.http } : {}),
-        }));
+        (embedTask
+          ? // Rows are packed into embeddings calls; the limiter counts calls, not rows.
+            batchEmbeddings(
+              withEmbeddingRateLimit(
+                createEmbeddingProvider(job.model, embedTask, settings),
+                limiter,
+                now,
+                countTextTokens,
+              ),
+              {
+                requests: job.execution.concurrency === 'auto' ? EMBED_REQUESTS : job.execution.concurrency,
+                countTokens: countTextTokens,
+              },
+            )
+          : createProvider(job.model, settings)));
     const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
 
     const output = resolve(job.output.path);
@@ -156,23 +194,15 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const runStartedAt = now();
     const keyOf = jobKeyer(job);
     const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
-    const limiter = new RateLimiter({
-      ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
-      ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
-      now,
-    });
     const slots = new Slots(1);
     const concurrency = new ConcurrencyController(slots, limiter, {
-      fixed: job.execution.concurrency === 'auto' ? undefined : job.execution.concurrency,
+      fixed: provider.maxInFlight ?? (job.execution.concurrency === 'auto' ? undefined : job.execution.concurrency),
       max: job.execution.maxConcurrency,
       averageTokens: () =>
         (stats.inputTokens + stats.outputTokens) / Math.max(1, stats.ok + stats.invalid - stats.cached - stats.resumed),
     });
-    closers.push(() => {
-      limiter.close();
-      concurrency.close();
-    });
-    const limited = withRateLimit(provider, limiter, concurrency, now, budget);
+    closers.push(() => concurrency.close());
+    const limited = embedTask ? provider : withRateLimit(provider, limiter, concurrency, now, budget);
     const cachedProvider = withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
     const uncachedProvider = withCache(limited, { cache, keyOf, notBefore: runStartedAt, now });
@@ -200,8 +230,13 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       await openCache.flush();
       await openLedger.checkpoint(meta(runState, stopReason));
     };
+    // A local model loads here: one that cannot load stops the run before any row is asked.
+    const providerNotes = [
+      ...((await provider.open?.()) ?? []),
+      ...(job.schema && provider.schemaNotes ? provider.schemaNotes(job.schema) : []),
+    ];
     await checkpoint('running');
-    deps.onStart?.(stats, warnings, state.notes);
+    deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes]);
 
     const template = requestTemplate(job);
     const answerDeps = {
@@ -213,6 +248,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       onRetry: () => stats.retries++,
     };
     const answerNames = answerCols.map((c) => c.name);
+    const vectors = vectorOutput(embedTask?.normalize ?? false);
     const retrying = (earlier: LedgerEntry | undefined) => job.state.retryFailed && earlier?.status !== 'ok';
     // Answers checked with another schema (or other rules) are checked again; the cache answers their requests.
     const checkedWith = sha256Hex(
@@ -253,7 +289,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
             openLedger.record(ledgerEntry(task, outcome, checkedWith));
           },
           sink: (task, outcome) => {
-            writer.append(outputRow(task, outcome, answerNames, job.schema !== undefined, job.samples > 1));
+            const written = embedTask && typeof outcome.answer === 'string' ? vectors.output(outcome) : outcome;
+            writer.append(outputRow(task, written, answerNames, job.schema !== undefined, job.samples > 1));
             if (outcome.status === 'invalid') {
               quarantine.add({
                 row: task.index,
@@ -305,6 +342,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       elapsedMs: now() - stats.startedAt,
       stopped: result.stopped,
       warnings,
+      notes: [...providerNotes, ...vectors.notes()],
       ...(price && runUsd !== undefined
         ? { cost: { runUsd, jobUsd: spentBefore + runUsd, pricesAsOf: job.prices.asOf } }
         : {}),
@@ -316,6 +354,35 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await ledger?.close();
     db.close();
   }
+}
+
+/** Embeddings arrive as base64 float32 text (cache, ledger) and are written as a FLOAT[] column. */
+function vectorOutput(normalize: boolean) {
+  const dimensions = new Map<number, number>();
+  return {
+    output(outcome: RowOutcome): RowOutcome {
+      const vector = fromBase64(outcome.answer as string);
+      dimensions.set(vector.length, (dimensions.get(vector.length) ?? 0) + 1);
+      if (normalize) normalizeVector(vector);
+      return { ...outcome, answer: Array.from(vector) as unknown as string };
+    },
+    notes(): string[] {
+      if (dimensions.size === 0) return [];
+      const sizes = [...dimensions.keys()];
+      return [
+        sizes.length === 1
+          ? `embedding dimension ${sizes[0]}${normalize ? ' (normalized to length 1)' : ''}`
+          : `embedding dimensions differ between rows: ${sizes.join(', ')}`,
+      ];
+    },
+  };
+}
+
+function normalizeVector(vector: Float32Array): void {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm;
 }
 
 /** Input columns, then the answer's, then the status and audit columns; a clash is an input error, never a silent
@@ -357,7 +424,7 @@ function outputRow(
       const answer = outcome.answer as Record<string, unknown>;
       for (const name of answerNames) out[name] = answer[name];
     } else {
-      out['answer'] = outcome.answer;
+      out[answerNames[0]!] = outcome.answer;
     }
   }
   out['_status'] = outcome.status;

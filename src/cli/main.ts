@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../job/input-error.js';
+import { embedCommand } from './embed-command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand, type CliIo } from './run-command.js';
 import { estimateCommand } from './estimate-command.js';
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
+  program.addCommand(embedCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(estimateCommand(io));
   program.addCommand(statusCommand(io));
   program.addCommand(simCommand(io));

@@ -19,6 +19,7 @@ export function renderSummary(summary: RunSummary): string {
         ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
         : ''),
     `  output: ${summary.output}`,
+    ...summary.notes.map((note) => `  ${note}`),
   ];
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
   if (summary.stopped?.kind === 'interrupted') {

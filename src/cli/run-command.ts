@@ -55,7 +55,7 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
     });
 }
 
-async function runWithSignals(
+export async function runWithSignals(
   job: ReturnType<typeof loadJob>,
   io: CliIo,
   command: readonly string[],
@@ -78,6 +78,7 @@ async function runWithSignals(
     return await runJob(job, {
       stopSignal: stop.signal,
       command,
+      onDownload: downloadProgress(io.stderr),
       onStart(stats, warnings, notes) {
         for (const warning of warnings) io.stderr.write(`llmap: warning: ${warning}\n`);
         for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
@@ -91,7 +92,21 @@ async function runWithSignals(
   }
 }
 
-function exitCodeFor(summary: RunSummary): number {
+/** A local model's first download: one line, rewritten at most twice a second. */
+function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, total: number) => void {
+  let shownAt = 0;
+  return (downloaded, total) => {
+    const now = Date.now();
+    const done = total > 0 && downloaded >= total;
+    if (!done && now - shownAt < 500) return;
+    shownAt = now;
+    const percent = total > 0 ? Math.floor((downloaded / total) * 100) : 0;
+    const line = `llmap: downloading the model: ${percent}% (${(downloaded / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB)`;
+    stderr.write(stderr.isTTY ? `\r${line}${done ? '\n' : ''}` : `${line}\n`);
+  };
+}
+
+export function exitCodeFor(summary: RunSummary): number {
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
@@ -104,10 +119,26 @@ function collect(value: string, previous: string[]): string[] {
 
 /** The options `run` and `estimate` share: everything that defines a job. */
 export function withJobOptions(command: Command): Command {
+  return withTableJobOptions(
+    command
+      .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
+      .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
+      .option(
+        '-m, --model <provider:model>',
+        'openai:<model>, anthropic:<model> or llama:<file.gguf|hf:owner/repo:quant> (or LLMAP_MODEL)',
+      ),
+  )
+    .option('--budget <usd>', 'stop before the spend (this job, all runs) could pass this many US dollars')
+    .option('--prices <file>', 'a JSON price table laid over the built-in one')
+    .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
+    .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
+    .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
+    .option('--parallel <n>', 'llama: models: sequences answered at once (continuous batching)', '4');
+}
+
+/** What every row-mapping command shares (`run`, `estimate`, `embed`): the table, the output, state and limits. */
+export function withTableJobOptions(command: Command): Command {
   return command
-    .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
-    .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
-    .option('-m, --model <provider:model>', 'openai:<model> or anthropic:<model> (or LLMAP_MODEL)')
     .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
     .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
     .option('--base-url <url>', 'OpenAI-compatible server or Anthropic endpoint; repeat for replicas', collect, [])
@@ -116,23 +147,21 @@ export function withJobOptions(command: Command): Command {
     .option('--max-concurrency <n>', 'the ceiling of auto concurrency', '256')
     .option('--rpm <n>', 'requests per minute allowed (default: learned from the provider)')
     .option('--tpm <n>', 'tokens per minute allowed (default: learned from the provider)')
-    .option('--budget <usd>', 'stop before the spend (this job, all runs) could pass this many US dollars')
-    .option('--prices <file>', 'a JSON price table laid over the built-in one')
     .option('--max-attempts <n>', 'attempts per request, retries included', '5')
     .option('--timeout <seconds>', 'per-request timeout', '120')
     .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
-    .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
-    .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
     .option('--limit <n>', 'only the first N rows (a trial run)')
     .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
-    .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
     .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')
     .option('--cache-dir <dir>', 'response cache directory (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)')
     .option('--fresh', 'start this job over, ignoring its run state (the cache still answers)')
     .option('--no-cache', 'do not answer from responses received before this run')
     .option('--replay', 'answer only from the cache; never open a connection')
     .option('--offline', 'same as --replay')
-    .option('--retry-failed', 'ask again the rows a previous run ended failed or invalid');
+    .option('--retry-failed', 'ask again the rows a previous run ended failed or invalid')
+    .option('--threads <n>', 'llama: models: CPU threads (default: half the cores)')
+    .option('--context-size <n>', 'llama: models: tokens per sequence (default: the model’s, at most 4096)')
+    .option('--gpu <auto|off>', 'llama: models: use a GPU when there is one, or the CPU only', 'auto');
 }
 
 /** Flags as commander gives them → the library's RunOptions. */

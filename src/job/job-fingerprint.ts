@@ -27,7 +27,13 @@ export function jobFingerprint(job: Job): JobFingerprint {
       model: job.model.modelId,
       endpoint: endpointLocation(job.model.baseUrls),
     }),
-    params: hash({ ...job.sampling, samples: job.samples, id: job.identity.idColumn, limit: job.limit }),
+    params: hash({
+      ...job.sampling,
+      samples: job.samples,
+      id: job.identity.idColumn,
+      limit: job.limit,
+      ...(job.task.kind === 'embed' ? { embed: { dimensions: job.task.dimensions ?? null } } : {}),
+    }),
   };
 }
 

@@ -41,5 +41,9 @@ export function requestTemplate(job: Job): RequestTemplate {
 
 /** Request keys for the job's provider and endpoint. */
 export function jobKeyer(job: Job): RequestKeyer {
-  return createRequestKeyer({ provider: job.model.provider, location: endpointLocation(job.model.baseUrls) });
+  const location = job.model.local ? job.model.local.identity : endpointLocation(job.model.baseUrls);
+  if (job.task.kind === 'generate') return createRequestKeyer({ provider: job.model.provider, location });
+  // Embeddings are another endpoint: the same text never shares a key with a chat request.
+  const dimensions = job.task.dimensions === undefined ? '' : `#dimensions=${job.task.dimensions}`;
+  return createRequestKeyer({ provider: `${job.model.provider}:embeddings`, location: location + dimensions });
 }

@@ -8,7 +8,7 @@ import type { TableInput } from '../table/table-input.js';
 import type { OutputFormat } from '../table/write-table.js';
 import type { Secret } from './secret.js';
 
-export type ProviderName = 'openai' | 'anthropic';
+export type ProviderName = 'openai' | 'anthropic' | 'llama';
 
 export interface ModelSpec {
   readonly provider: ProviderName;
@@ -16,9 +16,41 @@ export interface ModelSpec {
   /** Base URLs given with --base-url; empty for the provider's own endpoint. */
   readonly baseUrls: readonly URL[];
   readonly apiKey: Secret | undefined;
+  /** An in-process GGUF model (`llama:`): how it is run. */
+  readonly local?: LocalModelOptions;
 }
 
+export interface LocalModelOptions {
+  /** Sequences answered at once in one context (continuous batching). */
+  readonly parallel: number;
+  readonly threads: number;
+  /** Tokens per sequence; default: the model's training context, at most 4,096. */
+  readonly contextSize: number | undefined;
+  readonly gpu: 'auto' | 'off';
+  /** Where `hf:` models are downloaded. */
+  readonly modelsDir: string;
+  /** A Hugging Face mirror, from HF_ENDPOINT. */
+  readonly hfEndpoint: string | undefined;
+  /** What names the model in request keys: the file's name and size (so moving it keeps the cache), or the URI. */
+  readonly identity: string;
+}
+
+/** What is asked of each row: an answer to the prompt, or the embedding of one column's text. */
+export type Task =
+  | { readonly kind: 'generate' }
+  | {
+      readonly kind: 'embed';
+      readonly column: string;
+      /** Scale each vector to length 1 on output. */
+      readonly normalize: boolean;
+      /** Shorter vectors, from models that support it (OpenAI `dimensions`). */
+      readonly dimensions: number | undefined;
+      /** Texts per embeddings call. */
+      readonly batchSize: number;
+    };
+
 export interface Job {
+  readonly task: Task;
   readonly input: TableInput;
   /** Rows to take from the input, for trial runs. */
   readonly limit: number | undefined;

@@ -1,12 +1,15 @@
 // Options + environment → Job. The one place that reads the environment (API keys, LLMAP_MODEL), reads the
 // prompt and schema files, and turns every mistake into an InputError before anything is sent.
 
-import { homedir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism, homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadPrices } from '../cost/prices.js';
 import { loadAnswerSchema } from '../output/answer-schema.js';
 import { compileTemplate } from '../prompt/template.js';
 import { loadPromptSource } from '../prompt/prompt-file.js';
+import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
+import { isModelUri } from '../providers/llama/llama-model.js';
 import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
 import type { OutputFormat } from '../table/write-table.js';
 import { InputError } from './input-error.js';
@@ -16,9 +19,10 @@ import { Secret } from './secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const PROVIDERS: Record<ProviderName, { keyEnv: string }> = {
+const PROVIDERS: Record<ProviderName, { keyEnv: string | undefined }> = {
   openai: { keyEnv: 'OPENAI_API_KEY' },
   anthropic: { keyEnv: 'ANTHROPIC_API_KEY' },
+  llama: { keyEnv: undefined },
 };
 
 const OUTPUT_FORMATS: Record<string, OutputFormat> = { '.parquet': 'parquet', '.jsonl': 'jsonl', '.csv': 'csv' };
@@ -30,6 +34,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
   const front = promptSource.frontMatter;
   const schema = options.schema === undefined ? undefined : loadAnswerSchema(options.schema);
   const output = outputTarget(options.out, input);
+  const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(env));
   if (input.kind === 'file' && resolve(input.path) === resolve(output.path)) {
     throw new InputError(`--out ${output.path} is the input file: write the answers to another file`);
   }
@@ -41,6 +46,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
     throw new InputError('--replay/--offline answers only from the cache, so it cannot be combined with --no-cache');
   }
   return {
+    task: { kind: 'generate' },
     input,
     limit: options.limit,
     output,
@@ -50,7 +56,13 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       user: compileTemplate(promptSource.body, promptSource.origin),
     },
     schema,
-    model: modelSpec(options.model ?? front.model ?? env['LLMAP_MODEL'], options, env, replay),
+    model: modelSpec(
+      options.model ?? front.model ?? env['LLMAP_MODEL'] ?? `llama:${DEFAULT_LOCAL_MODEL}`,
+      options,
+      env,
+      replay,
+      cacheDir,
+    ),
     sampling: {
       temperature: options.temperature ?? front.temperature,
       maxTokens: options.maxTokens ?? front.max_tokens,
@@ -64,7 +76,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       fresh: options.fresh ?? false,
       retryFailed: options.retryFailed ?? false,
     },
-    cache: { dir: resolve(options.cacheDir ?? defaultCacheDir(env)), read: options.cache ?? true, replay },
+    cache: { dir: cacheDir, read: options.cache ?? true, replay },
     execution: {
       concurrency: options.concurrency,
       maxConcurrency: options.concurrency === 'auto' ? options.maxConcurrency : options.concurrency,
@@ -73,6 +85,53 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       maxAttempts: options.maxAttempts,
       timeoutMs: Math.round(options.timeout * 1000),
       drainMs: Math.round(options.drainTimeout * 1000),
+    },
+  };
+}
+
+/** `llmap embed`: the options of a run, without prompt or schema, plus which column to embed. */
+export type EmbedOptions = Omit<RunOptions, 'prompt' | 'schema' | 'temperature' | 'maxTokens' | 'samples'> & {
+  readonly column: string;
+  readonly normalize?: boolean;
+  readonly dimensions?: number | string;
+  readonly batchSize?: number | string;
+};
+
+export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
+  const { column, normalize, dimensions, batchSize, ...run } = options;
+  if (!column) throw new InputError('missing --column: name the column whose text is embedded');
+  if (/[{}]/.test(column)) throw new InputError(`--column ${column}: column names with braces are not supported`);
+  const model = run.model ?? env['LLMAP_EMBED_MODEL'];
+  if (model === undefined) {
+    throw new InputError(
+      'no embedding model: pass --model openai:<model> (e.g. text-embedding-3-small) or llama:<file.gguf> ' +
+        '(or set LLMAP_EMBED_MODEL)',
+    );
+  }
+  const job = loadJob({ ...run, model, prompt: `{{${column}}}` }, env);
+  const count = (flag: string, value: number | string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InputError(`Expected \`${flag}\` to be a positive integer, got ${value}`);
+    return n;
+  };
+  const dims = count('--dimensions', dimensions);
+  if (dims !== undefined && job.model.provider !== 'openai') {
+    throw new InputError('--dimensions is sent to OpenAI-compatible embeddings endpoints; a local model has one size');
+  }
+  if (job.model.provider === 'anthropic') {
+    throw new InputError('Anthropic has no embeddings endpoint: use openai:<model> or llama:<file.gguf>');
+  }
+  return {
+    ...job,
+    prompt: { ...job.prompt, origin: `--column ${column}` },
+    task: {
+      kind: 'embed',
+      column,
+      normalize: normalize ?? false,
+      dimensions: dims,
+      batchSize: count('--batch-size', batchSize) ?? 256,
     },
   };
 }
@@ -117,26 +176,22 @@ function defaultCacheDir(env: Env): string {
   return join(env['HOME'] ?? homedir(), '.cache', 'llmap');
 }
 
-function modelSpec(model: string | undefined, options: ParsedRunOptions, env: Env, replay: boolean): ModelSpec {
-  if (model === undefined) {
-    throw new InputError(
-      'no model: pass --model openai:<model> or anthropic:<model> (or set it in the prompt front matter or LLMAP_MODEL)',
-    );
-  }
+function modelSpec(model: string, options: ParsedRunOptions, env: Env, replay: boolean, cacheDir: string): ModelSpec {
   const colon = model.indexOf(':');
   const prefix = colon === -1 ? '' : model.slice(0, colon);
   const modelId = model.slice(colon + 1);
   if (!(prefix in PROVIDERS)) {
     throw new InputError(
       colon === -1
-        ? `model ${model} has no provider prefix: write openai:${model} or anthropic:${model}`
+        ? `model ${model} has no provider prefix: write openai:${model}, anthropic:${model} or llama:${model}`
         : `unknown provider prefix "${prefix}:" in ${model}; known providers: ${Object.keys(PROVIDERS).join(', ')}`,
     );
   }
   if (modelId === '') throw new InputError(`model ${model} names no model after the provider prefix`);
   const provider = prefix as ProviderName;
+  if (provider === 'llama') return localModelSpec(modelId, options, env, cacheDir);
   const baseUrls = (options.baseUrl ?? []).map(parseBaseUrl);
-  const keyEnv = options.apiKeyEnv ?? PROVIDERS[provider].keyEnv;
+  const keyEnv = options.apiKeyEnv ?? PROVIDERS[provider].keyEnv!;
   const key = env[keyEnv];
   // A local server (vLLM, Ollama, llmap sim) usually needs no key; the hosted API always does, and a variable the
   // user named explicitly must exist.
@@ -147,6 +202,34 @@ function modelSpec(model: string | undefined, options: ParsedRunOptions, env: En
     );
   }
   return { provider, modelId, baseUrls, apiKey: key ? new Secret(key) : undefined };
+}
+
+/** `llama:<file.gguf | hf:owner/repo:quant>`: a model in this process; no key, no endpoint. */
+function localModelSpec(model: string, options: ParsedRunOptions, env: Env, cacheDir: string): ModelSpec {
+  if (options.baseUrl !== undefined && options.baseUrl.length > 0) {
+    throw new InputError(
+      `--base-url is for servers; llama:${model} runs in this process (for a llama.cpp server, use openai:<model> --base-url)`,
+    );
+  }
+  const uri = isModelUri(model);
+  if (!uri && !existsSync(model)) {
+    throw new InputError(`model file ${model} (from llama:${model}) does not exist: give the path of a .gguf file`);
+  }
+  return {
+    provider: 'llama',
+    modelId: model,
+    baseUrls: [],
+    apiKey: undefined,
+    local: {
+      parallel: options.parallel,
+      threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+      contextSize: options.contextSize,
+      gpu: options.gpu,
+      modelsDir: join(cacheDir, 'models'),
+      hfEndpoint: env['HF_ENDPOINT'],
+      identity: uri ? model : `${basename(model)}:${statSync(model).size}`,
+    },
+  };
 }
 
 function parseBaseUrl(value: string): URL {

@@ -84,6 +84,16 @@ export const RunOptionsSchema = z.object({
   budget: positiveNumber('--budget').optional(),
   /** A JSON price table laid over the built-in one. */
   prices: z.string().min(1).optional(),
+  /** `llama:` models: sequences answered at once. @default 4 */
+  parallel: positiveInt('--parallel').default(4),
+  /** `llama:` models: CPU threads. @default half the cores, at least 1 */
+  threads: positiveInt('--threads').optional(),
+  /** `llama:` models: tokens per sequence (prompt and answer). */
+  contextSize: positiveInt('--context-size').optional(),
+  /** `llama:` models: `auto` uses a GPU when there is one; `off` runs on the CPU. @default 'auto' */
+  gpu: z
+    .enum(['auto', 'off'], { error: (issue) => `Expected \`--gpu\` to be auto or off, got ${String(issue.input)}` })
+    .default('auto'),
   /** Only the first N rows (for a trial run). */
   limit: positiveInt('--limit').optional(),
 });

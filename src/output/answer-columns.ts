@@ -21,6 +21,9 @@ export function answerColumns(schema: Schema): OutputColumn[] {
   });
 }
 
+/** The column of `llmap embed`: one vector per row. */
+export const EMBEDDING_COLUMN: OutputColumn = { name: 'embedding', type: 'FLOAT[]', nested: true };
+
 /** The column for a schema-less answer. */
 export const TEXT_ANSWER_COLUMN: OutputColumn = { name: 'answer', type: 'VARCHAR', nested: false };
 

@@ -1,11 +1,14 @@
 // Job's model spec → a provider behind the contract, with its HTTP transport. The only place that knows which
 // adapter serves which prefix.
 
-import type { ModelSpec } from '../job/job.js';
+import type { ModelSpec, Task } from '../job/job.js';
 import { ANTHROPIC_DEFAULT_BASE_URL, createAnthropicMessages } from './anthropic/anthropic-messages.js';
 import { createUndiciHttpClient, type HttpClient } from './http/http-client.js';
+import { createLlamaChat } from './llama/llama-chat.js';
 import { createOpenAIChat, OPENAI_DEFAULT_BASE_URL } from './openai/openai-chat.js';
-import type { ChatProvider } from './provider.js';
+import { createLlamaEmbeddings } from './llama/llama-embeddings.js';
+import { createOpenAIEmbeddings } from './openai/openai-embeddings.js';
+import type { ChatProvider, EmbeddingProvider } from './provider.js';
 
 export interface ProviderSettings {
   readonly timeoutMs: number;
@@ -13,6 +16,8 @@ export interface ProviderSettings {
   readonly connections: number;
   /** Replaces the HTTP transport (tests). */
   readonly http?: HttpClient;
+  /** Progress of a local model's download, in bytes. */
+  readonly onDownload?: (downloaded: number, total: number) => void;
 }
 
 export function createProvider(model: ModelSpec, settings: ProviderSettings): ChatProvider {
@@ -38,6 +43,54 @@ export function createProvider(model: ModelSpec, settings: ProviderSettings): Ch
         ...(apiKey ? { apiKey } : {}),
       });
     }
+    case 'llama': {
+      const local = model.local!;
+      return createLlamaChat({
+        model: model.modelId,
+        parallel: local.parallel,
+        threads: local.threads,
+        gpu: local.gpu,
+        modelsDir: local.modelsDir,
+        ...(local.contextSize === undefined ? {} : { contextSize: local.contextSize }),
+        ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
+        ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
+      });
+    }
+  }
+}
+
+export function createEmbeddingProvider(
+  model: ModelSpec,
+  task: Extract<Task, { kind: 'embed' }>,
+  settings: ProviderSettings,
+): EmbeddingProvider {
+  const apiKey = model.apiKey?.reveal();
+  switch (model.provider) {
+    case 'openai': {
+      const baseUrls = model.baseUrls.length > 0 ? model.baseUrls.map(openAIBase) : [new URL(OPENAI_DEFAULT_BASE_URL)];
+      return createOpenAIEmbeddings({
+        modelId: model.modelId,
+        http: settings.http ?? createUndiciHttpClient({ baseUrls, connections: settings.connections }),
+        timeoutMs: settings.timeoutMs,
+        batchSize: task.batchSize,
+        ...(task.dimensions === undefined ? {} : { dimensions: task.dimensions }),
+        ...(apiKey ? { apiKey } : {}),
+      });
+    }
+    case 'llama': {
+      const local = model.local!;
+      return createLlamaEmbeddings({
+        model: model.modelId,
+        threads: local.threads,
+        gpu: local.gpu,
+        modelsDir: local.modelsDir,
+        ...(local.contextSize === undefined ? {} : { contextSize: local.contextSize }),
+        ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
+        ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
+      });
+    }
+    case 'anthropic':
+      throw new Error('Anthropic has no embeddings endpoint');
   }
 }
 

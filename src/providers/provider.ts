@@ -71,11 +71,52 @@ export interface ChatProvider {
   readonly modelId: string;
   readonly capabilities: ProviderCapabilities;
   /**
+   * The most requests it serves at once (an in-process model's parallel sequences): the executor then keeps
+   * exactly this many in flight instead of tuning concurrency. Unset for remote APIs.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Prepares what must exist before the first row (an in-process model is loaded here, so a model that cannot
+   * load stops the run before any row is asked); resolves with lines for the run's notes.
+   */
+  open?(): Promise<readonly string[]>;
+  /**
    * Parts of a schema this backend cannot enforce (JSON pointers with the keyword), reported before a run.
    * Local validation still enforces them.
    */
   unsupportedSchemaParts(schema: AnswerSchema): readonly string[];
+  /** What the backend adds to a schema while decoding (a local grammar bounds free-text strings), for the notes. */
+  schemaNotes?(schema: AnswerSchema): readonly string[];
   doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult>;
   /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** One embeddings call's answer: a vector per input, in input order. */
+export interface EmbedResult {
+  readonly vectors: readonly Float32Array[];
+  /** Tokens of all inputs together. */
+  readonly inputTokens: number;
+  readonly model: string;
+  readonly providerRequestId?: string;
+  readonly rateLimit?: RateLimitInfo;
+}
+
+/** How many inputs one embeddings call may carry. */
+export interface EmbedLimits {
+  readonly maxInputs: number;
+  /** Tokens of one input, and of all inputs of one call (OpenAI: 8,192 and 300,000). */
+  readonly maxInputTokens?: number;
+  readonly maxTotalTokens?: number;
+}
+
+/** An embedding model: many texts per call, one vector each. */
+export interface EmbeddingProvider {
+  readonly provider: string;
+  readonly modelId: string;
+  readonly limits: EmbedLimits;
+  /** Prepares a local model (see ChatProvider.open). */
+  open?(): Promise<readonly string[]>;
+  doEmbed(inputs: readonly string[], options: CallOptions): Promise<EmbedResult>;
   close(): Promise<void>;
 }

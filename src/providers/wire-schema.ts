@@ -3,9 +3,11 @@
 // cached answers instead of paying for new ones.
 
 import type { AnswerSchema } from './provider.js';
+import { toGrammarSchema } from './llama/grammar-schema.js';
 import { toOpenAIStrictSchema } from './openai/openai-strict-schema.js';
 
 export function wireSchema(provider: string, schema: AnswerSchema): unknown {
   if (provider === 'openai') return { name: schema.name, schema: toOpenAIStrictSchema(schema.jsonSchema).schema };
+  if (provider === 'llama') return { name: schema.name, grammar: toGrammarSchema(schema.jsonSchema).schema };
   return { name: schema.name, schema: schema.jsonSchema };
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { anthropicDialect } from './anthropic-dialect.js';
 import { createFaultPicker } from './fault-picker.js';
 import { handleChat, type ChatContext } from './handle-chat.js';
+import { handleEmbeddings } from './handle-embeddings.js';
 import { openAiDialect, openAiError } from './openai-dialect.js';
 import type { ProviderDialect } from './provider-dialect.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -99,6 +100,8 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     switch (route) {
       case 'POST /v1/chat/completions':
         return chat(openAi, openAiDialect, request, response);
+      case 'POST /v1/embeddings':
+        return readBody(request, (body) => handleEmbeddings(openAi, request, response, body));
       case 'POST /v1/messages':
         return chat(anthropic, anthropicDialect, request, response);
       case 'GET /health':

@@ -35,6 +35,7 @@ describe('GET /stats', () => {
       faults: { error: 0, timeout: 0, malformed: 0, truncated: 0 },
       // The repair turn (same first message, longer conversation) is a prompt of its own.
       prompts: { distinct: 4, answeredMoreThanOnce: 1 },
+      embeddings: { requests: 0, inputs: 0 },
     });
   });
 
@@ -74,6 +75,7 @@ describe('GET /stats', () => {
       byStatus: {},
       faults: { error: 0, timeout: 0, malformed: 0, truncated: 0 },
       prompts: { distinct: 0, answeredMoreThanOnce: 0 },
+      embeddings: { requests: 0, inputs: 0 },
       perPrompt: {},
     });
   });

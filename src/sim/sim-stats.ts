@@ -28,6 +28,8 @@ export interface SimStats {
     /** Prompts answered 200 more than once: paid for twice. */
     readonly answeredMoreThanOnce: number;
   };
+  /** `/v1/embeddings` calls answered 200, and the texts they embedded. */
+  readonly embeddings: { readonly requests: number; readonly inputs: number };
   /** Keyed by the prompt key (SHA-1 hex); present only when asked for, as it can be large. */
   readonly perPrompt?: Readonly<Record<string, PromptStats>>;
 }
@@ -42,6 +44,8 @@ export interface PromptIdentity {
 export interface StatsRecorder {
   /** Counts one provider request: its outcome, the fault injected if any, and the prompt if it parsed. */
   record(outcome: string, prompt: PromptIdentity | undefined, fault?: Fault): void;
+  /** Counts one answered embeddings call of `inputs` texts (its request is counted by `record`). */
+  recordEmbeddings(inputs: number): void;
   snapshot(withPrompts: boolean): SimStats;
   reset(): void;
 }
@@ -60,8 +64,13 @@ export function createStatsRecorder(): StatsRecorder {
   let byStatus = new Map<string, number>();
   let perPrompt = new Map<string, PromptCounts>();
   let faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
+  let embeddings = { requests: 0, inputs: 0 };
 
   return {
+    recordEmbeddings(inputs) {
+      embeddings.requests++;
+      embeddings.inputs += inputs;
+    },
     record(outcome, prompt, fault) {
       requests++;
       byStatus.set(outcome, (byStatus.get(outcome) ?? 0) + 1);
@@ -81,6 +90,7 @@ export function createStatsRecorder(): StatsRecorder {
         byStatus: Object.fromEntries(byStatus),
         faults: { ...faults },
         prompts: { distinct: perPrompt.size, answeredMoreThanOnce },
+        embeddings: { ...embeddings },
       };
       if (!withPrompts) return stats;
       const prompts: Record<string, PromptStats> = {};
@@ -93,6 +103,7 @@ export function createStatsRecorder(): StatsRecorder {
       byStatus = new Map();
       perPrompt = new Map();
       faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
+      embeddings = { requests: 0, inputs: 0 };
     },
   };
 }

@@ -1,0 +1,43 @@
+// `llmap embed`: a vector per row of one text column, with the same streaming, cache, resume, retries and rate limits
+// as `run`. Flags → Job → runJob; no business logic here.
+
+import { Command, Option } from 'commander';
+import { loadEmbedJob, type EmbedOptions } from '../job/load-job.js';
+import { renderSummary } from './render-summary.js';
+import { exitCodeFor, jobOptions, runWithSignals, withTableJobOptions, type CliIo } from './run-command.js';
+
+const EXAMPLES = `
+Examples:
+  # Embed the body of every ticket through OpenAI (key from OPENAI_API_KEY), 256 dimensions
+  llmap embed tickets.csv --column body -m openai:text-embedding-3-small --dimensions 256 -o tickets.emb.parquet
+
+  # With a local GGUF model, no key and no network
+  llmap embed tickets.csv --column body -m llama:models/nomic-embed-text-v1.5.Q8_0.gguf --normalize -o emb.parquet
+
+Output: the input columns, an "embedding" column (FLOAT[], one vector per row, the same length for every row), and
+the status and audit columns of \`llmap run\`. Exit codes as for \`llmap run\`.
+`;
+
+export function embedCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
+  const command = argv.filter((arg) => arg !== '--fresh');
+  return withTableJobOptions(
+    new Command('embed')
+      .description('write an embedding vector per row of a text column')
+      .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them')
+      .requiredOption('--column <name>', 'the column whose text is embedded')
+      .option('-m, --model <provider:model>', 'openai:<embedding model> or llama:<file.gguf> (or LLMAP_EMBED_MODEL)'),
+  )
+    .option('--normalize', 'scale every vector to length 1')
+    .option('--dimensions <n>', 'shorter vectors from models that support it (OpenAI text-embedding-3-*)')
+    .option('--batch-size <n>', 'texts per embeddings request (at most 2,048 for OpenAI)', '256')
+    .addOption(new Option('--json', 'print the summary as JSON on stdout'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (input: string | undefined, flags: Record<string, unknown>) => {
+      const options = jobOptions(input, flags) as unknown as EmbedOptions & { json?: boolean };
+      const job = loadEmbedJob(options, io.env);
+      const summary = await runWithSignals(job, io, command);
+      io.stderr.write(renderSummary(summary) + '\n');
+      if (options.json) io.stdout.write(JSON.stringify(summary) + '\n');
+      setExitCode(exitCodeFor(summary));
+    });
+}
