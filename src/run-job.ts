@@ -207,7 +207,13 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
     const uncachedProvider = withCache(limited, { cache, keyOf, notBefore: runStartedAt, now });
 
-    const writer = createTableWriter({ path: job.output.path, format: job.output.format, columns });
+    const writer = createTableWriter({
+      path: job.output.path,
+      format: job.output.format,
+      columns,
+      // A vector is kilobytes a row (1,536 floats are 6 KB): smaller row groups keep the final COPY in memory.
+      ...(embedTask ? { rowGroupSize: 1024, memoryLimit: '256MB' } : {}),
+    });
     const quarantine = createQuarantine(job.output.path);
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
 import { loadJob } from './load-job.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmap-job-'));
@@ -56,8 +57,32 @@ describe('loading a job', () => {
     );
   });
 
-  test('no model anywhere is an input error that says how to give one', () => {
+  test('no model anywhere runs the embedded default, a local model downloaded into the cache directory', () => {
     const { model: _model, ...rest } = base;
-    assert.throws(() => loadJob(rest, env), /no model: pass --model openai:<model>/);
+    const job = loadJob({ ...rest, cacheDir: '/tmp/llmap-cache' }, env);
+    assert.equal(job.model.provider, 'llama');
+    assert.equal(job.model.modelId, DEFAULT_LOCAL_MODEL);
+    assert.equal(job.model.local?.modelsDir, '/tmp/llmap-cache/models');
+    assert.equal(job.model.apiKey, undefined);
+  });
+
+  test('llama: names a GGUF file that must exist, and takes no --base-url', () => {
+    assert.throws(
+      () => loadJob({ ...base, model: 'llama:/no/such/model.gguf' }, env),
+      /model file \/no\/such\/model\.gguf/,
+    );
+    assert.throws(
+      () => loadJob({ ...base, model: 'llama:hf:owner/repo:Q4_K_M', baseUrl: ['http://localhost:8000/v1'] }, env),
+      /--base-url is for servers/,
+    );
+    const job = loadJob({ ...base, model: 'llama:hf:owner/repo:Q4_K_M', parallel: '8', threads: '1', gpu: 'off' }, env);
+    assert.deepEqual(
+      { parallel: job.model.local?.parallel, threads: job.model.local?.threads, gpu: job.model.local?.gpu },
+      { parallel: 8, threads: 1, gpu: 'off' },
+    );
+    assert.throws(
+      () => loadJob({ ...base, model: 'llama:hf:o/r:q', gpu: 'cuda' as never }, env),
+      /`--gpu` to be auto or off/,
+    );
   });
 });

@@ -147,7 +147,10 @@ function parseEmbedCall(json: unknown): EmbedCall | DialectReply {
   }
   const format = body['encoding_format'] ?? 'float';
   if (format !== 'float' && format !== 'base64') {
-    return invalid(`${JSON.stringify(format)} is not one of ['float', 'base64'] - 'encoding_format'`, 'encoding_format');
+    return invalid(
+      `${JSON.stringify(format)} is not one of ['float', 'base64'] - 'encoding_format'`,
+      'encoding_format',
+    );
   }
   let dimensions = nativeDimensions(model);
   if (body['dimensions'] !== undefined) {

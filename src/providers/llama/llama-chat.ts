@@ -180,6 +180,7 @@ async function generate(
   };
   let text: string;
   let stopReason: string;
+  const outputBefore = worker.sequence.tokenMeter.usedOutputTokens;
   try {
     if (worker.chat) {
       const history = [
@@ -207,7 +208,7 @@ async function generate(
   return {
     text,
     finishReason: finishReason(stopReason),
-    usage: { inputTokens: promptTokens, outputTokens: model.tokenize(text).length },
+    usage: { inputTokens: promptTokens, outputTokens: worker.sequence.tokenMeter.usedOutputTokens - outputBefore },
     model: engine.loaded.name,
   };
 }

@@ -1,0 +1,219 @@
+// A real GGUF model in llmap's own process (../shared/models/stories260K.gguf, a 1.2 MB story writer), through the
+// CLI as a user runs it: JSON-schema answers under a grammar, plain text, embeddings equal to node-llama-cpp's own,
+// a row too long for the context, resume after kill -9, and the message when no model can be had.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { getLlama } from 'node-llama-cpp';
+import { readRows, runCli, startCli, tempDir } from './helpers.js';
+
+const MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
+const LLAMA = `llama:${MODEL}`;
+const HEROES = ['cat', 'dog', 'girl', 'boy', 'ball', 'tree', 'sun', 'park'];
+
+function storiesCsv(dir: string, rows: number): string {
+  const lines = ['id,text'];
+  for (let i = 0; i < rows; i++) lines.push(`${i},The ${HEROES[i % 8]} was ${i % 3 ? 'happy' : 'sad'} on day ${i}`);
+  const path = join(dir, 'stories.csv');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+function jsonLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+test('the model file the tests use is present', () => {
+  assert.ok(existsSync(MODEL), `${MODEL} is missing: the local-model tests need it (see ../shared/models/README.md)`);
+});
+
+test('JSON-schema answers from a local model: every row ok or invalid with its raw text quarantined', async () => {
+  const dir = tempDir('llama-schema');
+  const input = storiesCsv(dir, 24);
+  const schema = join(dir, 'story.schema.json');
+  writeFileSync(
+    schema,
+    JSON.stringify({
+      type: 'object',
+      properties: {
+        mood: { enum: ['happy', 'sad'] },
+        summary: { type: 'string', maxLength: 40 },
+        hero: { enum: ['cat', 'dog', 'girl', 'boy'] },
+      },
+      required: ['mood', 'summary', 'hero'],
+    }),
+  );
+  const out = join(dir, 'out.parquet');
+  const common = ['-p', 'Story: {{text}}', '-m', LLAMA, '--parallel', '4', '--threads', '1', '--max-tokens', '120'];
+  const result = await runCli(['run', input, '-s', schema, '-o', out, ...common]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /local model stories260K\.gguf .* 4 parallel sequences of 2048 tokens, 1 thread/);
+  assert.match(result.stderr, /prompt format: plain completion \(the model has no chat template\)/);
+  const rows = await readRows(out);
+  assert.equal(rows.length, 24);
+  for (const row of rows) {
+    assert.equal(row['_status'], 'ok', JSON.stringify(row));
+    assert.ok(['happy', 'sad'].includes(row['mood'] as string));
+    assert.ok(['cat', 'dog', 'girl', 'boy'].includes(row['hero'] as string));
+    assert.ok((row['summary'] as string).length <= 40);
+    assert.equal(row['_model'], 'stories260K.gguf');
+    const tokens = row['_output_tokens'] as number;
+    assert.ok(tokens > 0 && tokens <= 120 * (row['_attempts'] as number), JSON.stringify(row));
+  }
+
+  // A bound the grammar cannot hold (minimum) and a free-text field with no maxLength: the grammar still makes
+  // every answer JSON, the validator rejects what breaks the bound, and the raw answer goes to quarantine.
+  writeFileSync(
+    schema,
+    JSON.stringify({
+      type: 'object',
+      properties: { summary: { type: 'string' }, stars: { type: 'integer', minimum: 1, maximum: 5 } },
+      required: ['summary', 'stars'],
+    }),
+  );
+  const strict = join(dir, 'strict.jsonl');
+  const second = await runCli(['run', input, '-s', schema, '-o', strict, ...common]);
+  assert.ok(second.code === 0 || second.code === 1, second.stderr);
+  assert.match(second.stderr, /cannot enforce .*\/properties\/stars\/minimum/);
+  assert.match(second.stderr, /bounded to 512 characters in the grammar.*\/properties\/summary/);
+  const answered = jsonLines(strict);
+  assert.equal(answered.length, 24);
+  const invalid = answered.filter((row) => row['_status'] === 'invalid');
+  assert.equal(answered.filter((row) => row['_status'] === 'failed').length, 0);
+  assert.equal(invalid.length + answered.filter((row) => row['_status'] === 'ok').length, 24);
+  const quarantined = existsSync(`${strict}.quarantine.jsonl`) ? jsonLines(`${strict}.quarantine.jsonl`) : [];
+  assert.equal(quarantined.length, invalid.length);
+  for (const entry of quarantined) {
+    assert.ok(typeof entry['raw'] === 'string' && entry['raw'].startsWith('{'), JSON.stringify(entry));
+    assert.match(entry['error'] as string, /stars|JSON/);
+  }
+});
+
+test('plain text from a local model, and a row too long for the context fails alone with the reason', async () => {
+  const dir = tempDir('llama-text');
+  const input = join(dir, 'prompts.csv');
+  const long = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+  writeFileSync(input, `id,text\n1,Once upon a time\n2,${long}\n3,The little girl\n`);
+  const out = join(dir, 'out.jsonl');
+  const result = await runCli([
+    'run',
+    input,
+    '-p',
+    '{{text}}',
+    '-m',
+    LLAMA,
+    '-o',
+    out,
+    '--threads',
+    '1',
+    '--max-tokens',
+    '24',
+    '--context-size',
+    '256',
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  const rows = jsonLines(out);
+  assert.deepEqual(
+    rows.map((row) => row['_status']),
+    ['ok', 'failed', 'ok'],
+  );
+  assert.ok((rows[0]!['answer'] as string).length > 0);
+  assert.ok((rows[0]!['_output_tokens'] as number) <= 24);
+  assert.match(
+    rows[1]!['_error'] as string,
+    /does not fit the context of 256 tokens per sequence: raise --context-size/,
+  );
+});
+
+test('local embeddings equal node-llama-cpp’s own vectors for the same text; --normalize scales them to length 1', async () => {
+  const dir = tempDir('llama-embed');
+  const input = join(dir, 'texts.csv');
+  const texts = ['Once upon a time there was a cat', 'The little girl went to the park', 'Tom had a big red ball'];
+  writeFileSync(input, 'id,text\n' + texts.map((t, i) => `${i},${t}`).join('\n') + '\n');
+  const out = join(dir, 'emb.parquet');
+  const cache = { LLMAP_CACHE_DIR: join(dir, 'cache') };
+  const result = await runCli(['embed', input, '--column', 'text', '-m', LLAMA, '-o', out, '--threads', '1'], cache);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /embedding dimension 64/);
+  const rows = await readRows(out);
+
+  const llama = await getLlama({ gpu: false, build: 'never' });
+  const model = await llama.loadModel({ modelPath: MODEL, gpuLayers: 0 });
+  const context = await model.createEmbeddingContext({ threads: 1, contextSize: 2048 });
+  try {
+    for (const [i, text] of texts.entries()) {
+      const expected = Array.from((await context.getEmbeddingFor(text)).vector, (x) => Math.fround(x));
+      assert.deepEqual(rows[i]!['embedding'], expected, `row ${i}`);
+    }
+  } finally {
+    await context.dispose();
+    await model.dispose();
+  }
+
+  const normalized = join(dir, 'norm.jsonl');
+  const again = await runCli(['embed', input, '--column', 'text', '-m', LLAMA, '-o', normalized, '--normalize'], cache);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /3 from the cache/);
+  for (const row of jsonLines(normalized)) {
+    const vector = row['embedding'] as number[];
+    assert.equal(vector.length, 64);
+    assert.ok(Math.abs(Math.hypot(...vector) - 1) < 1e-5);
+  }
+});
+
+test('kill -9 in the middle of a local-model run: the same command resumes and every row ends once', async () => {
+  const dir = tempDir('llama-kill');
+  const input = storiesCsv(dir, 160);
+  const out = join(dir, 'out.jsonl');
+  const cache = join(dir, 'cache');
+  const args = ['run', input, '-p', 'Once upon a time, {{text}}', '-m', LLAMA, '-o', out, '--threads', '1'];
+  const withOptions = [...args, '--parallel', '4', '--max-tokens', '48', '--json'];
+  const first = startCli(withOptions, { LLMAP_CACHE_DIR: cache });
+  // Wait until some answers are durably recorded, then kill without warning.
+  let recorded = 0;
+  const deadline = Date.now() + 60_000;
+  while (recorded < 20 && Date.now() < deadline) {
+    await sleep(150);
+    const status = await runCli(['status', join(dir, '.llmap', 'out.jsonl'), '--json']);
+    if (status.code === 0) {
+      const counts = (JSON.parse(status.stdout) as { counts?: { ok?: number } }).counts;
+      recorded = counts?.ok ?? 0;
+    }
+  }
+  assert.ok(recorded >= 20 && recorded < 160, `killed after ${recorded} recorded rows`);
+  first.child.kill('SIGKILL');
+  const killed = await first.done;
+  assert.equal(killed.code, null);
+  assert.ok(!existsSync(out), 'a killed run publishes no output');
+
+  const resumed = await runCli(withOptions, { LLMAP_CACHE_DIR: cache });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const summary = JSON.parse(resumed.stdout) as { rows: { total: number; ok: number; resumed: number } };
+  assert.equal(summary.rows.total, 160);
+  assert.equal(summary.rows.ok, 160);
+  assert.ok(summary.rows.resumed >= recorded, `resumed ${summary.rows.resumed} of the ${recorded} recorded`);
+  const rows = jsonLines(out);
+  assert.deepEqual(
+    rows.map((row) => row['id']),
+    Array.from({ length: 160 }, (_, i) => i),
+  );
+  assert.ok(rows.every((row) => row['_status'] === 'ok' && (row['answer'] as string).length > 0));
+});
+
+test('with no model given and no network, llmap says how to point it at a local GGUF', async () => {
+  const dir = tempDir('llama-default');
+  const input = storiesCsv(dir, 2);
+  const result = await runCli(['run', input, '-p', '{{text}}', '-o', join(dir, 'out.jsonl')], {
+    HF_ENDPOINT: 'http://127.0.0.1:9/',
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /cannot download hf:Qwen\/Qwen2\.5-1\.5B-Instruct-GGUF:Q4_K_M/);
+  assert.match(result.stderr, /--model llama:path\/to\/model\.gguf \(or set LLMAP_MODEL=llama:path\/to\/model\.gguf\)/);
+  assert.doesNotMatch(result.stderr, /internal error/);
+});
