@@ -1,7 +1,8 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
-// `npm run bench -- throughput` (or `resume`, `memory`) runs one of them. In order: throughput (issue 4),
-// then resume, then memory, the longest.
+// `npm run bench -- throughput` (or `resume`, `memory`, `local`) runs one of them. In order: throughput (issue 4),
+// then resume, then memory, the longest, then the in-process model (issue 5).
 
+import { localBench } from './local.bench.js';
 import { memoryBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
 import { throughputBench } from './throughput.bench.js';
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<string[]>> = {
   throughput: () => throughputBench(),
   resume: () => resumeBench(),
   memory: () => memoryBench(),
+  local: () => localBench(),
 };
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);

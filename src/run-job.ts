@@ -38,7 +38,7 @@ import type { LedgerEntry, LedgerStore, OpenLedger, RunMeta, RunState } from './
 import { openRunState } from './store/run-state.js';
 import { openSqliteCache } from './store/sqlite/sqlite-cache.js';
 import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
-import { openDuckDB } from './table/duckdb.js';
+import { openDuckDB, type DuckDB } from './table/duckdb.js';
 import { type Column, type Row } from './table/read-table.js';
 import { rowIdentity } from './table/row-identity.js';
 import { createTableWriter } from './table/write-table.js';
@@ -120,21 +120,12 @@ const CHECKPOINT_MS = 100;
 
 export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
-  const db = await openDuckDB();
+  let db: DuckDB | undefined;
   let provider: ChatProvider | undefined;
   let ledger: LedgerStore | undefined;
   let cache: CacheStore | undefined;
   const closers: (() => void)[] = [];
   try {
-    const source = await openJobSource(db, job);
-    const answerCols =
-      job.task.kind === 'embed'
-        ? [EMBEDDING_COLUMN]
-        : job.schema
-          ? answerColumns(job.schema.jsonSchema)
-          : [TEXT_ANSWER_COLUMN];
-    const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
-
     const limiter = new RateLimiter({
       ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
       ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
@@ -166,6 +157,19 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
               },
             )
           : createProvider(job.model, settings)));
+    // A local model starts loading now, while the table is opened and scanned.
+    const opening = provider.open?.();
+    opening?.catch(() => undefined);
+    db = await openDuckDB();
+    const source = await openJobSource(db, job);
+    const answerCols =
+      job.task.kind === 'embed'
+        ? [EMBEDDING_COLUMN]
+        : job.schema
+          ? answerColumns(job.schema.jsonSchema)
+          : [TEXT_ANSWER_COLUMN];
+    const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
+
     const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
 
     const output = resolve(job.output.path);
@@ -238,7 +242,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     };
     // A local model loads here: one that cannot load stops the run before any row is asked.
     const providerNotes = [
-      ...((await provider.open?.()) ?? []),
+      ...((await opening) ?? []),
       ...(job.schema && provider.schemaNotes ? provider.schemaNotes(job.schema) : []),
     ];
     await checkpoint('running');
@@ -358,7 +362,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await provider?.close();
     await cache?.close();
     await ledger?.close();
-    db.close();
+    db?.close();
   }
 }
 

@@ -66,7 +66,8 @@ export function createLlamaChat(settings: LlamaChatSettings): ChatProvider {
     provider: 'llama',
     modelId: settings.model,
     capabilities: { structuredOutput: 'native' },
-    maxInFlight: settings.parallel,
+    // One request waits for each sequence, so a sequence that finishes takes the next row at once.
+    maxInFlight: settings.parallel * 2,
     unsupportedSchemaParts: (schema) => toGrammarSchema(schema.jsonSchema).dropped,
     schemaNotes(schema) {
       const { bounded } = toGrammarSchema(schema.jsonSchema);
