@@ -3,8 +3,8 @@
 //   const summary = await runJob(job);
 
 export { runJob, metaColumns, type RunJobDeps, type RunSummary } from './run-job.js';
-export { loadJob, type Env } from './job/load-job.js';
-export type { Job, ModelSpec, ProviderName } from './job/job.js';
+export { loadJob, loadEmbedJob, type Env, type EmbedOptions } from './job/load-job.js';
+export type { Job, ModelSpec, ProviderName, Task, LocalModelOptions } from './job/job.js';
 export type { RunOptions } from './job/run-options.js';
 export { InputError } from './job/input-error.js';
 export { Secret } from './job/secret.js';
@@ -18,8 +18,12 @@ export type {
   CallOptions,
   FinishReason,
   Usage,
+  EmbeddingProvider,
+  EmbedResult,
+  EmbedLimits,
 } from './providers/provider.js';
-export { createProvider } from './providers/create-provider.js';
+export { createProvider, createEmbeddingProvider } from './providers/create-provider.js';
+export { DEFAULT_LOCAL_MODEL } from './providers/llama/default-model.js';
 export type { HttpClient, HttpResponse } from './providers/http/http-client.js';
 export type { RowOutcome, RowStatus } from './executor/answer-row.js';
 export { startSim, type SimOptions, type SimServer } from './sim/index.js';
