@@ -88,6 +88,8 @@ export function renderEstimate(e: Estimate): string {
       `  cost batch:        ${line(e.cost.batch)} (−${Math.round(e.cost.batchDiscount * 100)}%)`,
       `  prices of ${e.pricesAsOf}; override with --prices FILE`,
     );
+  } else if (e.model.startsWith('llama:')) {
+    lines.push(`  cost:              none per token: the model runs in this process (time, not money)`);
   } else {
     lines.push(`  cost:              unknown: no price for ${e.model} (give one with --prices FILE)`);
   }
