@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { getLlama } from 'node-llama-cpp';
+import { writeWithChatTemplate } from './gguf-chat-template.js';
 import { readRows, runCli, startCli, tempDir } from './helpers.js';
 
 const MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
@@ -216,4 +217,63 @@ test('with no model given and no network, llmap says how to point it at a local 
   assert.match(result.stderr, /cannot download hf:Qwen\/Qwen2\.5-1\.5B-Instruct-GGUF:Q4_K_M/);
   assert.match(result.stderr, /--model llama:path\/to\/model\.gguf \(or set LLMAP_MODEL=llama:path\/to\/model\.gguf\)/);
   assert.doesNotMatch(result.stderr, /internal error/);
+});
+
+test('a model with a chat template is prompted through it, and the run says so', async () => {
+  const dir = tempDir('llama-chat');
+  const model = join(dir, 'stories-chatml.gguf');
+  writeWithChatTemplate(MODEL, model);
+  const input = storiesCsv(dir, 12);
+  const out = join(dir, 'out.jsonl');
+  const schema = JSON.stringify({
+    type: 'object',
+    properties: { mood: { enum: ['happy', 'sad'] }, summary: { type: 'string', maxLength: 30 } },
+    required: ['mood', 'summary'],
+  });
+  const result = await runCli([
+    'run',
+    input,
+    '-p',
+    'Story: {{text}}',
+    '-s',
+    schema,
+    '-m',
+    `llama:${model}`,
+    '-o',
+    out,
+    '--threads',
+    '1',
+    '--max-tokens',
+    '120',
+  ]);
+  assert.ok(result.code === 0 || result.code === 1, result.stderr);
+  assert.match(result.stderr, /prompt format: the model’s chat template/);
+  const rows = jsonLines(out);
+  assert.equal(rows.length, 12);
+  assert.ok(
+    rows.every((row) => row['_status'] === 'ok' || row['_status'] === 'invalid'),
+    JSON.stringify(rows[0]),
+  );
+  // The template wraps the prompt in its ChatML markers (plain text to this tokenizer, dozens of tokens) that the plain
+  // completion of the same text does not have.
+  const plain = await runCli([
+    'run',
+    input,
+    '-p',
+    'Story: {{text}}',
+    '-s',
+    schema,
+    '-m',
+    LLAMA,
+    '-o',
+    join(dir, 'plain.jsonl'),
+    '--threads',
+    '1',
+    '--max-tokens',
+    '120',
+  ]);
+  assert.match(plain.stderr, /prompt format: plain completion/);
+  const first = (path: string) => jsonLines(path)[0]!;
+  const perCall = (row: Record<string, unknown>) => (row['_input_tokens'] as number) / (row['_attempts'] as number);
+  assert.ok(perCall(first(out)) > perCall(first(join(dir, 'plain.jsonl'))) + 20, `${perCall(first(out))}`);
 });

@@ -4,7 +4,14 @@
 // sequences' tokens together, a finished one takes the next row at once). The schema becomes a grammar, so every
 // answer parses; the model's chat template shapes the prompt when it has one, a plain completion prompt when not.
 
-import type { LlamaChat, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  LlamaChat,
+  LlamaCompletion,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+} from 'node-llama-cpp';
 import { ApiCallError } from '../errors/api-call-error.js';
 import type { AnswerSchema, CallOptions, ChatProvider, ChatRequest, ChatResult, FinishReason } from '../provider.js';
 import { DEFAULT_STRING_BOUND, toGrammarSchema } from './grammar-schema.js';
@@ -158,8 +165,13 @@ async function generate(
   signal: AbortSignal | undefined,
 ): Promise<ChatResult> {
   const { model } = engine.loaded;
-  const promptText = worker.chat ? chatPromptText(request) : completionPrompt(request);
-  const promptTokens = model.tokenize(promptText).length + (worker.chat ? 8 * (request.messages.length + 1) : 0);
+  const history = worker.chat ? chatHistory(request) : undefined;
+  const promptText = worker.chat ? undefined : completionPrompt(request);
+  // The tokens the model will read: the chat template's full text, or the completion prompt.
+  const promptTokens = history
+    ? worker.chat!.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer)
+        .length
+    : model.tokenize(promptText!).length;
   const room = worker.sequence.contextSize - promptTokens;
   if (room < (request.maxTokens ?? 1)) {
     throw new ApiCallError({
@@ -184,20 +196,11 @@ async function generate(
   const outputBefore = worker.sequence.tokenMeter.usedOutputTokens;
   try {
     if (worker.chat) {
-      const history = [
-        ...(request.system === undefined ? [] : [{ type: 'system' as const, text: request.system }]),
-        ...request.messages.map((message) =>
-          message.role === 'user'
-            ? { type: 'user' as const, text: message.content }
-            : { type: 'model' as const, response: [message.content] },
-        ),
-        { type: 'model' as const, response: [] },
-      ];
-      const result = await worker.chat.generateResponse(history, sampling);
+      const result = await worker.chat.generateResponse(history!, sampling);
       text = result.response;
       stopReason = result.metadata.stopReason;
     } else {
-      const result = await worker.completion!.generateCompletionWithMeta(promptText, sampling);
+      const result = await worker.completion!.generateCompletionWithMeta(promptText!, sampling);
       text = result.response;
       stopReason = result.metadata.stopReason;
     }
@@ -221,9 +224,17 @@ export function completionPrompt(request: ChatRequest): string {
   return parts.join('\n\n') + (request.messages.length > 1 ? '\n\n' : '');
 }
 
-/** The texts a chat template wraps, for counting tokens (the template adds a few per message). */
-function chatPromptText(request: ChatRequest): string {
-  return [request.system ?? '', ...request.messages.map((message) => message.content)].join('\n');
+/** The conversation in node-llama-cpp's terms, ending with the model's turn to answer. */
+function chatHistory(request: ChatRequest): ChatHistoryItem[] {
+  return [
+    ...(request.system === undefined ? [] : [{ type: 'system' as const, text: request.system }]),
+    ...request.messages.map((message) =>
+      message.role === 'user'
+        ? { type: 'user' as const, text: message.content }
+        : { type: 'model' as const, response: [message.content] },
+    ),
+    { type: 'model', response: [] },
+  ];
 }
 
 function finishReason(stopReason: string): FinishReason {
