@@ -125,6 +125,9 @@ async function start(settings: LlamaChatSettings): Promise<Engine> {
       sequences: settings.parallel,
       contextSize,
       threads: settings.threads,
+      // Measured here: 3-5% more rows/s over 8 sequences on the CPU than node-llama-cpp's `auto` (which left it off);
+      // node-llama-cpp ignores it for models that cannot use it.
+      flashAttention: true,
     });
   } catch (error) {
     throw new LocalModelError(
@@ -185,9 +188,10 @@ async function generate(
   const maxTokens = request.maxTokens ?? Math.min(DEFAULT_LOCAL_MAX_TOKENS, room);
   const sampling = {
     maxTokens,
-    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-    // Reproducible: the same request (and sample index) samples the same answer.
-    seed: request.sample ?? 0,
+    // Greedy by default; with a temperature, reproducible: the same request and sample index sample the same answer.
+    ...(request.temperature === undefined || request.temperature === 0
+      ? {}
+      : { temperature: request.temperature, seed: request.sample ?? 0 }),
     ...(grammar ? { grammar } : {}),
     ...(signal ? { signal } : {}),
   };
