@@ -277,3 +277,16 @@ test('a model with a chat template is prompted through it, and the run says so',
   const perCall = (row: Record<string, unknown>) => (row['_input_tokens'] as number) / (row['_attempts'] as number);
   assert.ok(perCall(first(out)) > perCall(first(join(dir, 'plain.jsonl'))) + 20, `${perCall(first(out))}`);
 });
+
+test('a model file that cannot load stops the run before any row, with exit 2 and the file named', async () => {
+  const dir = tempDir('llama-corrupt');
+  const input = storiesCsv(dir, 3);
+  const broken = join(dir, 'broken.gguf');
+  writeFileSync(broken, readFileSync(MODEL).subarray(0, 4096));
+  const out = join(dir, 'out.jsonl');
+  const result = await runCli(['run', input, '-p', '{{text}}', '-m', `llama:${broken}`, '-o', out, '--threads', '1']);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, new RegExp(`llmap: error: cannot load the model ${broken.replaceAll('.', '\\.')}`));
+  assert.doesNotMatch(result.stderr, /internal error/);
+  assert.ok(!existsSync(out));
+});
