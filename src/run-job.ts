@@ -172,6 +172,11 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
 
     const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
 
+    // A model that cannot load stops the run here, before its run state is touched.
+    const providerNotes = [
+      ...((await opening) ?? []),
+      ...(job.schema && provider.schemaNotes ? provider.schemaNotes(job.schema) : []),
+    ];
     const output = resolve(job.output.path);
     const fingerprint = jobFingerprint(job);
     const state = await openRunState(
@@ -241,10 +246,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       await openLedger.checkpoint(meta(runState, stopReason));
     };
     // A local model loads here: one that cannot load stops the run before any row is asked.
-    const providerNotes = [
-      ...((await opening) ?? []),
-      ...(job.schema && provider.schemaNotes ? provider.schemaNotes(job.schema) : []),
-    ];
     await checkpoint('running');
     deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes]);
 

@@ -288,5 +288,7 @@ test('a model file that cannot load stops the run before any row, with exit 2 an
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, new RegExp(`llmap: error: cannot load the model ${broken.replaceAll('.', '\\.')}`));
   assert.doesNotMatch(result.stderr, /internal error/);
+  assert.match(result.stderr, /Is it a complete GGUF file\?/);
   assert.ok(!existsSync(out));
+  assert.ok(!existsSync(join(dir, '.llmap')), 'no run state is left behind');
 });

@@ -83,11 +83,11 @@ async function load(settings: LocalModelSettings): Promise<LoadedModel> {
     return { llama, model, name: basename(path), path, bytes: statSync(path).size, gpu: llama.gpu };
   } catch (error) {
     const reason = messageOf(error);
-    const memory = /memory|alloc|VRAM|RAM/i.test(reason)
+    const hint = /memory|alloc|VRAM|RAM/i.test(reason)
       ? ' It does not fit in memory: choose a smaller model or quantization' +
         (settings.gpu === 'off' ? '.' : ', or --gpu off.')
-      : '';
-    throw new LocalModelError(`cannot load the model ${path}: ${reason}.${memory}`);
+      : ' Is it a complete GGUF file? (A download cut short, or another format, cannot load.)';
+    throw new LocalModelError(`cannot load the model ${path}: ${reason}.${hint}`);
   }
 }
 
