@@ -30,6 +30,11 @@ export function simCommand(io: CliIo): Command {
     .option('--truncate-rate <p>', 'fraction of responses cut off mid-body', '0')
     .option('--seed <n>', 'seed for fault injection', '1')
     .option('--api-key-env <name>', 'require the key held in this environment variable')
+    .option('--batch-delay-ms <ms>', 'time from a batch’s creation to its end', '1000')
+    .option('--batch-item-error-rate <p>', 'fraction of batch items that fail (error file)', '0')
+    .option('--batch-expire-rate <p>', 'fraction of batches that expire with 70% of their items done', '0')
+    .option('--batch-max-requests <n>', 'requests per batch input file', '50000')
+    .option('--batch-max-file-bytes <n>', 'bytes per batch input file', '209715200')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: Record<string, string | undefined>) => {
       const number = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]));
@@ -46,6 +51,11 @@ export function simCommand(io: CliIo): Command {
         malformedRate: number('malformedRate'),
         truncateRate: number('truncateRate'),
         seed: number('seed'),
+        batchDelayMs: number('batchDelayMs'),
+        batchItemErrorRate: number('batchItemErrorRate'),
+        batchExpireRate: number('batchExpireRate'),
+        batchMaxRequests: number('batchMaxRequests'),
+        batchMaxFileBytes: number('batchMaxFileBytes'),
         apiKey: flags['apiKeyEnv'] === undefined ? undefined : io.env[flags['apiKeyEnv']],
       };
       const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimOptions;

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canonicalJson } from './canonical-json.js';
 import { composeAnswer } from './compose-answer.js';
 import type { FaultPicker } from './fault-picker.js';
-import type { DialectReply, ProviderDialect } from './provider-dialect.js';
+import type { AnswerContext, DialectReply, ProviderDialect } from './provider-dialect.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { deriveSeed } from './seeded-random.js';
 import type { SimAnswer, SimCall } from './sim-call.js';
@@ -63,7 +63,7 @@ export function handleChat<Call extends SimCall>(
   if (!parsed.ok) return reply(parsed.reply);
   const call = parsed.call;
 
-  const key = createHash('sha1').update(canonicalJson(call.keyMaterial)).digest('hex');
+  const key = promptKey(call);
   const prompt: PromptIdentity = { key, firstUserText: call.firstUserText };
   const promptTokens = countPromptTokens(call.promptParts);
   const admission = limiter.admit(rateLimitTokenCost(promptTokens, call.maxTokens));
@@ -83,21 +83,41 @@ export function handleChat<Call extends SimCall>(
       return;
     }
     default: {
-      const seed = Number.parseInt(key.slice(0, 8), 16);
-      const answers: SimAnswer[] = [];
-      for (let choice = 0; choice < call.choices; choice++) {
-        answers.push(composeAnswer(call, choice === 0 ? seed : deriveSeed(seed, choice), fault === 'malformed'));
-      }
-      const answerBody = dialect.answer(call, answers, { requestId, sequence, nowMs: context.now(), promptTokens });
+      const body200 = answerBody(dialect, call, fault === 'malformed', {
+        requestId,
+        sequence,
+        nowMs: context.now(),
+        promptTokens,
+      });
       if (fault === 'truncated') {
         stats.record('truncated', prompt, fault);
-        context.afterLatency(() => sendTruncated(response, headers, answerBody));
+        context.afterLatency(() => sendTruncated(response, headers, body200));
       } else {
         stats.record('200', prompt, fault);
-        context.afterLatency(() => send(response, 200, headers, answerBody));
+        context.afterLatency(() => send(response, 200, headers, body200));
       }
     }
   }
+}
+
+/** What makes two prompts the same in stats (and seeds their answer): a hash of the call's key material. */
+export function promptKey(call: SimCall): string {
+  return createHash('sha1').update(canonicalJson(call.keyMaterial)).digest('hex');
+}
+
+/** The 200 body answering `call`: deterministic per prompt, as the chat endpoint and the batch files give it. */
+export function answerBody<Call extends SimCall>(
+  dialect: ProviderDialect<Call>,
+  call: Call,
+  malformed: boolean,
+  context: AnswerContext,
+): string {
+  const seed = Number.parseInt(promptKey(call).slice(0, 8), 16);
+  const answers: SimAnswer[] = [];
+  for (let choice = 0; choice < call.choices; choice++) {
+    answers.push(composeAnswer(call, choice === 0 ? seed : deriveSeed(seed, choice), malformed));
+  }
+  return dialect.answer(call, answers, context);
 }
 
 function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {

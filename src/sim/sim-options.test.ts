@@ -18,6 +18,11 @@ test('applies defaults', () => {
     truncateRate: 0,
     seed: 1,
     apiKey: undefined,
+    batchDelayMs: 1000,
+    batchItemErrorRate: 0,
+    batchExpireRate: 0,
+    batchMaxRequests: 50_000,
+    batchMaxFileBytes: 200 * 1024 * 1024,
   });
 });
 

@@ -53,6 +53,16 @@ export interface SimOptions {
    * `x-api-key: <apiKey>`, or get 401.
    */
   apiKey?: string;
+  /** Milliseconds from a batch's creation to its end (OpenAI: up to 24 h). @default 1000 */
+  batchDelayMs?: number;
+  /** Share of batch items answered with an error (in the error file), between 0 and 1. @default 0 */
+  batchItemErrorRate?: number;
+  /** Share of batches that expire, with 70% of their items done, between 0 and 1. @default 0 */
+  batchExpireRate?: number;
+  /** Requests per batch input file (OpenAI: 50,000). @default 50000 */
+  batchMaxRequests?: number;
+  /** Bytes per batch input file (OpenAI: 200 MB). @default 209715200 */
+  batchMaxFileBytes?: number;
 }
 
 /** Options after validation, with defaults applied. */
@@ -70,6 +80,11 @@ export interface SimConfig {
   readonly truncateRate: number;
   readonly seed: number;
   readonly apiKey: string | undefined;
+  readonly batchDelayMs: number;
+  readonly batchItemErrorRate: number;
+  readonly batchExpireRate: number;
+  readonly batchMaxRequests: number;
+  readonly batchMaxFileBytes: number;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -86,6 +101,11 @@ const KNOWN_OPTIONS = new Set([
   'truncateRate',
   'seed',
   'apiKey',
+  'batchDelayMs',
+  'batchItemErrorRate',
+  'batchExpireRate',
+  'batchMaxRequests',
+  'batchMaxFileBytes',
 ]);
 
 /** Validates `options` and applies defaults; throws a `TypeError` naming the first bad option. */
@@ -155,6 +175,17 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
       (v) => typeof v === 'string' && v.length > 0,
       'a non-empty string',
     ),
+    batchDelayMs: check<number>(
+      options,
+      'batchDelayMs',
+      1000,
+      (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+      'a positive number',
+    ),
+    batchItemErrorRate: rate('batchItemErrorRate'),
+    batchExpireRate: rate('batchExpireRate'),
+    batchMaxRequests: positiveInteger('batchMaxRequests') ?? 50_000,
+    batchMaxFileBytes: positiveInteger('batchMaxFileBytes') ?? 200 * 1024 * 1024,
   };
   const faultTotal = config.errorRate + config.timeoutRate + config.malformedRate + config.truncateRate;
   if (faultTotal > 1) {

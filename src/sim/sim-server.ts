@@ -7,6 +7,7 @@ import { anthropicDialect } from './anthropic-dialect.js';
 import { createFaultPicker } from './fault-picker.js';
 import { handleChat, type ChatContext } from './handle-chat.js';
 import { handleEmbeddings } from './handle-embeddings.js';
+import { createOpenAiBatches, type BatchStats } from './openai-batches.js';
 import { openAiDialect, openAiError } from './openai-dialect.js';
 import type { ProviderDialect } from './provider-dialect.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -21,7 +22,7 @@ export interface SimServer {
   readonly url: string;
   readonly port: number;
   /** Counts since the start or the last reset; `'prompts'` adds the per-prompt map. */
-  stats(detail?: 'prompts'): SimStats;
+  stats(detail?: 'prompts'): SimStats & { readonly batches: BatchStats };
   /** Zeroes the stats and forgets the current rate-limit window, like `POST /stats/reset`. */
   resetStats(): void;
   /** Stops listening and drops every connection, held ones included. */
@@ -86,8 +87,10 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     request: IncomingMessage,
     response: ServerResponse,
   ): void => readBody(request, (body) => handleChat(chatContext, dialect, request, response, body));
+  const batches = createOpenAiBatches(config, now);
   const reset = (): void => {
     stats.reset();
+    batches.reset();
     openAiLimiter.reset();
     anthropicLimiter.reset();
   };
@@ -96,7 +99,10 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    const route = `${request.method ?? 'GET'} ${path}`;
+    const method = request.method ?? 'GET';
+    const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+    if (batches.handle(method, path, query, request, response)) return;
+    const route = `${method} ${path}`;
     switch (route) {
       case 'POST /v1/chat/completions':
         return chat(openAi, openAiDialect, request, response);
@@ -106,10 +112,11 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
         return chat(anthropic, anthropicDialect, request, response);
       case 'GET /health':
         return sendJson(response, 200, { ok: true });
-      case 'GET /stats': {
-        const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
-        return sendJson(response, 200, stats.snapshot(query.get('detail') === 'prompts'));
-      }
+      case 'GET /stats':
+        return sendJson(response, 200, {
+          ...stats.snapshot(query.get('detail') === 'prompts'),
+          batches: batches.stats(),
+        });
       case 'POST /stats/reset':
         reset();
         return sendJson(response, 200, { ok: true });
@@ -135,7 +142,7 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: (detail) => stats.snapshot(detail === 'prompts'),
+    stats: (detail) => ({ ...stats.snapshot(detail === 'prompts'), batches: batches.stats() }),
     resetStats: reset,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
