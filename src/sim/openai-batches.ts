@@ -14,6 +14,7 @@ import type { DialectReply } from './provider-dialect.js';
 import { createRandom, deriveSeed } from './seeded-random.js';
 import type { SimConfig } from './sim-options.js';
 import { countPromptTokens } from './token-count.js';
+import { readBody } from './read-body.js';
 
 const BATCH_ENDPOINTS = new Set(['/v1/chat/completions']);
 const EXPIRE_SALT = 0xe4819e;
@@ -370,7 +371,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       if (!/^\/v1\/(files|batches)(\/|$)/.test(path)) return false;
       const limit =
         method === 'POST' && path === '/v1/files' ? config.batchMaxFileBytes + 1024 * 1024 : 32 * 1024 * 1024;
-      readLimited(request, limit, (body) => {
+      readBody(request, limit, (body) => {
         const requestId = openAiDialect.requestId(++sequence);
         if (config.apiKey !== undefined) {
           const denied = openAiDialect.checkAuth(request.headers, config.apiKey, requestId);
@@ -501,17 +502,6 @@ export function parseMultipart(body: Buffer, boundary: string): Map<string, Part
     at = next;
   }
   return parts;
-}
-
-function readLimited(request: IncomingMessage, limit: number, onBody: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  request.on('error', () => undefined);
-  request.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  });
-  request.on('end', () => onBody(size > limit ? undefined : Buffer.concat(chunks, size)));
 }
 
 function json(value: unknown): DialectReply {

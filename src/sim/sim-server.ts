@@ -7,7 +7,9 @@ import { anthropicDialect } from './anthropic-dialect.js';
 import { createFaultPicker } from './fault-picker.js';
 import { handleChat, type ChatContext } from './handle-chat.js';
 import { handleEmbeddings } from './handle-embeddings.js';
+import { createAnthropicBatches } from './anthropic-batches.js';
 import { createOpenAiBatches, type BatchStats } from './openai-batches.js';
+import { readBody } from './read-body.js';
 import { openAiDialect, openAiError } from './openai-dialect.js';
 import type { ProviderDialect } from './provider-dialect.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -22,7 +24,7 @@ export interface SimServer {
   readonly url: string;
   readonly port: number;
   /** Counts since the start or the last reset; `'prompts'` adds the per-prompt map. */
-  stats(detail?: 'prompts'): SimStats & { readonly batches: BatchStats };
+  stats(detail?: 'prompts'): SimStats & { readonly batches: BatchStats; readonly messageBatches: BatchStats };
   /** Zeroes the stats and forgets the current rate-limit window, like `POST /stats/reset`. */
   resetStats(): void;
   /** Stops listening and drops every connection, held ones included. */
@@ -86,11 +88,13 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     dialect: ProviderDialect<Call>,
     request: IncomingMessage,
     response: ServerResponse,
-  ): void => readBody(request, (body) => handleChat(chatContext, dialect, request, response, body));
+  ): void => readBody(request, MAX_BODY_BYTES, (body) => handleChat(chatContext, dialect, request, response, body));
   const batches = createOpenAiBatches(config, now);
+  const messageBatches = createAnthropicBatches(config, now);
   const reset = (): void => {
     stats.reset();
     batches.reset();
+    messageBatches.reset();
     openAiLimiter.reset();
     anthropicLimiter.reset();
   };
@@ -102,12 +106,13 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     const method = request.method ?? 'GET';
     const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
     if (batches.handle(method, path, query, request, response)) return;
+    if (messageBatches.handle(method, path, request, response)) return;
     const route = `${method} ${path}`;
     switch (route) {
       case 'POST /v1/chat/completions':
         return chat(openAi, openAiDialect, request, response);
       case 'POST /v1/embeddings':
-        return readBody(request, (body) => handleEmbeddings(openAi, request, response, body));
+        return readBody(request, MAX_BODY_BYTES, (body) => handleEmbeddings(openAi, request, response, body));
       case 'POST /v1/messages':
         return chat(anthropic, anthropicDialect, request, response);
       case 'GET /health':
@@ -116,6 +121,7 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
         return sendJson(response, 200, {
           ...stats.snapshot(query.get('detail') === 'prompts'),
           batches: batches.stats(),
+          messageBatches: messageBatches.stats(),
         });
       case 'POST /stats/reset':
         reset();
@@ -142,7 +148,11 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: (detail) => ({ ...stats.snapshot(detail === 'prompts'), batches: batches.stats() }),
+    stats: (detail) => ({
+      ...stats.snapshot(detail === 'prompts'),
+      batches: batches.stats(),
+      messageBatches: messageBatches.stats(),
+    }),
     resetStats: reset,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -155,22 +165,6 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
       return closing;
     },
   };
-}
-
-/** Collects the request body; hands over `undefined` instead when it exceeds the size limit. */
-function readBody(request: IncomingMessage, onBody: (body: Buffer | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // A client that hangs up mid-body just leaves: nothing is waiting for this request yet.
-  request.on('error', () => undefined);
-  request.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  });
-  request.on('end', () => {
-    if (size > MAX_BODY_BYTES) onBody(undefined);
-    else onBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-  });
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {

@@ -37,6 +37,7 @@ describe('GET /stats', () => {
       prompts: { distinct: 4, answeredMoreThanOnce: 1 },
       embeddings: { requests: 0, inputs: 0 },
       batches: { created: 0, requests: 0, resubmitted: 0 },
+      messageBatches: { created: 0, requests: 0, resubmitted: 0 },
     });
   });
 
@@ -79,6 +80,7 @@ describe('GET /stats', () => {
       embeddings: { requests: 0, inputs: 0 },
       perPrompt: {},
       batches: { created: 0, requests: 0, resubmitted: 0 },
+      messageBatches: { created: 0, requests: 0, resubmitted: 0 },
     });
   });
 });
