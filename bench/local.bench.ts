@@ -7,30 +7,17 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLI, measureNode, type MeasuredRun } from './bench-helpers.js';
+import { storiesCsv, STORIES_MODEL as MODEL, STORY_SCHEMA } from '../test/helpers.js';
 
-const MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
-const HEROES = ['cat', 'dog', 'girl', 'boy', 'ball', 'tree', 'sun', 'park'];
-const SCHEMA = {
-  type: 'object',
-  properties: {
-    mood: { enum: ['happy', 'sad'] },
-    summary: { type: 'string', maxLength: 40 },
-    hero: { enum: ['cat', 'dog', 'girl', 'boy'] },
-  },
-  required: ['mood', 'summary', 'hero'],
-};
 const MAX_TOKENS = '120';
 
 export async function localBench(rows = 200): Promise<string[]> {
   const dir = resolve(import.meta.dirname, '../../bench/results/local');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const input = join(dir, 'stories.csv');
-  const lines = ['id,text'];
-  for (let i = 0; i < rows; i++) lines.push(`${i},The ${HEROES[i % 8]} was ${i % 3 ? 'happy' : 'sad'} on day ${i}`);
-  writeFileSync(input, lines.join('\n') + '\n');
+  const input = storiesCsv(dir, rows);
   const schema = join(dir, 'story.schema.json');
-  writeFileSync(schema, JSON.stringify(SCHEMA));
+  writeFileSync(schema, JSON.stringify(STORY_SCHEMA));
 
   const report: string[] = [];
   const row = (

@@ -22,7 +22,7 @@ import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
-import { fromBase64 } from './providers/openai/openai-embeddings.js';
+import { fromBase64 } from './output/vector-text.js';
 import { ANSWER_CHECK_VERSION } from './output/parse-answer.js';
 import { createQuarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';

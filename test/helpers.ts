@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the real CLI as a child process, a simulator, and reading outputs back.
 
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -100,4 +100,29 @@ export async function duckdbRows(sql: string): Promise<Record<string, unknown>[]
   } finally {
     db.close();
   }
+}
+
+/** The real tiny GGUF model the tests and the local benchmark run (see ../shared/models/README.md). */
+export const STORIES_MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
+
+/** A story-shaped answer: two enums and a bounded string, which the stories model fills under a grammar. */
+export const STORY_SCHEMA = {
+  type: 'object',
+  properties: {
+    mood: { enum: ['happy', 'sad'] },
+    summary: { type: 'string', maxLength: 40 },
+    hero: { enum: ['cat', 'dog', 'girl', 'boy'] },
+  },
+  required: ['mood', 'summary', 'hero'],
+};
+
+const HEROES = ['cat', 'dog', 'girl', 'boy', 'ball', 'tree', 'sun', 'park'];
+
+/** `stories.csv` in `dir`: `rows` rows of id and a story opening. */
+export function storiesCsv(dir: string, rows: number): string {
+  const lines = ['id,text'];
+  for (let i = 0; i < rows; i++) lines.push(`${i},The ${HEROES[i % 8]} was ${i % 3 ? 'happy' : 'sad'} on day ${i}`);
+  const path = join(dir, 'stories.csv');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
 }

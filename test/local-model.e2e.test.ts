@@ -4,24 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { getLlama } from 'node-llama-cpp';
 import { writeWithChatTemplate } from './gguf-chat-template.js';
-import { readRows, runCli, startCli, tempDir } from './helpers.js';
+import { readRows, runCli, startCli, storiesCsv, STORIES_MODEL, STORY_SCHEMA, tempDir } from './helpers.js';
 
-const MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
+const MODEL = STORIES_MODEL;
 const LLAMA = `llama:${MODEL}`;
-const HEROES = ['cat', 'dog', 'girl', 'boy', 'ball', 'tree', 'sun', 'park'];
-
-function storiesCsv(dir: string, rows: number): string {
-  const lines = ['id,text'];
-  for (let i = 0; i < rows; i++) lines.push(`${i},The ${HEROES[i % 8]} was ${i % 3 ? 'happy' : 'sad'} on day ${i}`);
-  const path = join(dir, 'stories.csv');
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
 
 function jsonLines(path: string): Record<string, unknown>[] {
   return readFileSync(path, 'utf8')
@@ -38,18 +29,7 @@ test('JSON-schema answers from a local model: every row ok or invalid with its r
   const dir = tempDir('llama-schema');
   const input = storiesCsv(dir, 24);
   const schema = join(dir, 'story.schema.json');
-  writeFileSync(
-    schema,
-    JSON.stringify({
-      type: 'object',
-      properties: {
-        mood: { enum: ['happy', 'sad'] },
-        summary: { type: 'string', maxLength: 40 },
-        hero: { enum: ['cat', 'dog', 'girl', 'boy'] },
-      },
-      required: ['mood', 'summary', 'hero'],
-    }),
-  );
+  writeFileSync(schema, JSON.stringify(STORY_SCHEMA));
   const out = join(dir, 'out.parquet');
   const common = ['-p', 'Story: {{text}}', '-m', LLAMA, '--parallel', '4', '--threads', '1', '--max-tokens', '120'];
   const result = await runCli(['run', input, '-s', schema, '-o', out, ...common]);

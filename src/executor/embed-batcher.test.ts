@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
-import { fromBase64 } from '../providers/openai/openai-embeddings.js';
+import { fromBase64 } from '../output/vector-text.js';
 import type { ChatRequest, EmbeddingProvider, EmbedLimits } from '../providers/provider.js';
 import { batchEmbeddings } from './embed-batcher.js';
 

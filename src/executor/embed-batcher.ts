@@ -5,7 +5,7 @@
 // rows gather and the next call leaves full.
 
 import { ApiCallError } from '../providers/errors/api-call-error.js';
-import { toBase64 } from '../providers/openai/openai-embeddings.js';
+import { toBase64 } from '../output/vector-text.js';
 import type { ChatProvider, ChatRequest, ChatResult, EmbeddingProvider } from '../providers/provider.js';
 
 export interface BatcherOptions {
@@ -24,6 +24,8 @@ interface Waiting {
 
 export function batchEmbeddings(provider: EmbeddingProvider, options: BatcherOptions): ChatProvider {
   const { maxInputs, maxInputTokens, maxTotalTokens } = provider.limits;
+  // Texts are counted only when the provider has token limits to keep.
+  const counted = maxInputTokens !== undefined || maxTotalTokens !== undefined;
   const waiting: Waiting[] = [];
   let inFlight = 0;
   let scheduled = false;
@@ -48,7 +50,7 @@ export function batchEmbeddings(provider: EmbeddingProvider, options: BatcherOpt
     provider
       .doEmbed(
         batch.map((item) => item.text),
-        {},
+        counted ? { inputTokens: batch.reduce((sum, item) => sum + item.tokens, 0) } : {},
       )
       .then(
         (result) => {
@@ -85,7 +87,7 @@ export function batchEmbeddings(provider: EmbeddingProvider, options: BatcherOpt
     doGenerate(request: ChatRequest): Promise<ChatResult> {
       const text = request.messages[0]?.content ?? '';
       if (text.trim() === '') return Promise.reject(rowError('the text to embed is empty'));
-      const tokens = maxInputTokens === undefined && maxTotalTokens === undefined ? 0 : options.countTokens(text);
+      const tokens = counted ? options.countTokens(text) : 0;
       if (maxInputTokens !== undefined && tokens > maxInputTokens) {
         return Promise.reject(
           rowError(`the text has ${tokens} tokens, over the model's limit of ${maxInputTokens} per input`),

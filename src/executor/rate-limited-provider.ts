@@ -57,8 +57,11 @@ export function withEmbeddingRateLimit(
   return {
     ...provider,
     doEmbed(inputs, options): Promise<EmbedResult> {
-      let tokens = 0;
-      if (limiter.countsTokens) for (const input of inputs) tokens += countTokens(input);
+      // The batcher has usually counted them already (for the provider's per-request limits).
+      let tokens = options.inputTokens ?? 0;
+      if (options.inputTokens === undefined && limiter.countsTokens) {
+        for (const input of inputs) tokens += countTokens(input);
+      }
       return underLimit(
         limiter,
         tokens,

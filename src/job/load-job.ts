@@ -14,7 +14,13 @@ import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
 import type { OutputFormat } from '../table/write-table.js';
 import { InputError } from './input-error.js';
 import type { Job, ModelSpec, ProviderName } from './job.js';
-import { RunOptionsSchema, type ParsedRunOptions, type RunOptions } from './run-options.js';
+import {
+  EmbedOptionsSchema,
+  RunOptionsSchema,
+  type EmbedFlags,
+  type ParsedRunOptions,
+  type RunOptions,
+} from './run-options.js';
 import { Secret } from './secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -90,12 +96,8 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
 }
 
 /** `llmap embed`: the options of a run, without prompt or schema, plus which column to embed. */
-export type EmbedOptions = Omit<RunOptions, 'prompt' | 'schema' | 'temperature' | 'maxTokens' | 'samples'> & {
-  readonly column: string;
-  readonly normalize?: boolean;
-  readonly dimensions?: number | string;
-  readonly batchSize?: number | string;
-};
+export type EmbedOptions = Omit<RunOptions, 'prompt' | 'schema' | 'temperature' | 'maxTokens' | 'samples'> &
+  EmbedFlags & { readonly column: string };
 
 export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
   const { column, normalize, dimensions, batchSize, ...run } = options;
@@ -109,15 +111,9 @@ export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
     );
   }
   const job = loadJob({ ...run, model, prompt: `{{${column}}}` }, env);
-  const count = (flag: string, value: number | string | undefined) => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InputError(`Expected \`${flag}\` to be a positive integer, got ${value}`);
-    return n;
-  };
-  const dims = count('--dimensions', dimensions);
-  if (dims !== undefined && job.model.provider !== 'openai') {
+  const embed = EmbedOptionsSchema.safeParse({ normalize, dimensions, batchSize });
+  if (!embed.success) throw new InputError(embed.error.issues.map((issue) => issue.message).join('; '));
+  if (embed.data.dimensions !== undefined && job.model.provider !== 'openai') {
     throw new InputError('--dimensions is sent to OpenAI-compatible embeddings endpoints; a local model has one size');
   }
   if (job.model.provider === 'anthropic') {
@@ -129,9 +125,9 @@ export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
     task: {
       kind: 'embed',
       column,
-      normalize: normalize ?? false,
-      dimensions: dims,
-      batchSize: count('--batch-size', batchSize) ?? 256,
+      normalize: embed.data.normalize ?? false,
+      dimensions: embed.data.dimensions,
+      batchSize: embed.data.batchSize,
     },
   };
 }

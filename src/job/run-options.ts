@@ -100,3 +100,15 @@ export const RunOptionsSchema = z.object({
 
 export type RunOptions = z.input<typeof RunOptionsSchema>;
 export type ParsedRunOptions = z.output<typeof RunOptionsSchema>;
+
+/** What `llmap embed` adds to a run's options. */
+export const EmbedOptionsSchema = z.object({
+  /** Scale every vector to length 1 on output. */
+  normalize: z.boolean().optional(),
+  /** Shorter vectors from models that support it (OpenAI `dimensions`). */
+  dimensions: positiveInt('--dimensions').optional(),
+  /** Texts per embeddings request. @default 256 */
+  batchSize: positiveInt('--batch-size').default(256),
+});
+
+export type EmbedFlags = z.input<typeof EmbedOptionsSchema>;

@@ -6,7 +6,7 @@ import { ANTHROPIC_DEFAULT_BASE_URL, createAnthropicMessages } from './anthropic
 import { createUndiciHttpClient, type HttpClient } from './http/http-client.js';
 import { createLlamaChat } from './llama/llama-chat.js';
 import { createOpenAIChat, OPENAI_DEFAULT_BASE_URL } from './openai/openai-chat.js';
-import { createLlamaEmbeddings } from './llama/llama-embeddings.js';
+import { createLlamaEmbeddings, type LlamaEmbeddingsSettings } from './llama/llama-embeddings.js';
 import { createOpenAIEmbeddings } from './openai/openai-embeddings.js';
 import type { ChatProvider, EmbeddingProvider } from './provider.js';
 
@@ -24,7 +24,7 @@ export function createProvider(model: ModelSpec, settings: ProviderSettings): Ch
   const apiKey = model.apiKey?.reveal();
   switch (model.provider) {
     case 'openai': {
-      const baseUrls = model.baseUrls.length > 0 ? model.baseUrls.map(openAIBase) : [new URL(OPENAI_DEFAULT_BASE_URL)];
+      const baseUrls = openAIBaseUrls(model);
       return createOpenAIChat({
         modelId: model.modelId,
         http: settings.http ?? createUndiciHttpClient({ baseUrls, connections: settings.connections }),
@@ -43,19 +43,8 @@ export function createProvider(model: ModelSpec, settings: ProviderSettings): Ch
         ...(apiKey ? { apiKey } : {}),
       });
     }
-    case 'llama': {
-      const local = model.local!;
-      return createLlamaChat({
-        model: model.modelId,
-        parallel: local.parallel,
-        threads: local.threads,
-        gpu: local.gpu,
-        modelsDir: local.modelsDir,
-        ...(local.contextSize === undefined ? {} : { contextSize: local.contextSize }),
-        ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
-        ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
-      });
-    }
+    case 'llama':
+      return createLlamaChat({ ...localModelSettings(model, settings), parallel: model.local!.parallel });
   }
 }
 
@@ -66,32 +55,40 @@ export function createEmbeddingProvider(
 ): EmbeddingProvider {
   const apiKey = model.apiKey?.reveal();
   switch (model.provider) {
-    case 'openai': {
-      const baseUrls = model.baseUrls.length > 0 ? model.baseUrls.map(openAIBase) : [new URL(OPENAI_DEFAULT_BASE_URL)];
+    case 'openai':
       return createOpenAIEmbeddings({
         modelId: model.modelId,
-        http: settings.http ?? createUndiciHttpClient({ baseUrls, connections: settings.connections }),
+        http:
+          settings.http ??
+          createUndiciHttpClient({ baseUrls: openAIBaseUrls(model), connections: settings.connections }),
         timeoutMs: settings.timeoutMs,
         batchSize: task.batchSize,
         ...(task.dimensions === undefined ? {} : { dimensions: task.dimensions }),
         ...(apiKey ? { apiKey } : {}),
       });
-    }
-    case 'llama': {
-      const local = model.local!;
-      return createLlamaEmbeddings({
-        model: model.modelId,
-        threads: local.threads,
-        gpu: local.gpu,
-        modelsDir: local.modelsDir,
-        ...(local.contextSize === undefined ? {} : { contextSize: local.contextSize }),
-        ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
-        ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
-      });
-    }
+    case 'llama':
+      return createLlamaEmbeddings(localModelSettings(model, settings));
     case 'anthropic':
       throw new Error('Anthropic has no embeddings endpoint');
   }
+}
+
+function openAIBaseUrls(model: ModelSpec): URL[] {
+  return model.baseUrls.length > 0 ? model.baseUrls.map(openAIBase) : [new URL(OPENAI_DEFAULT_BASE_URL)];
+}
+
+/** A `llama:` model's file and how to run it, as both its chat and its embeddings provider take them. */
+function localModelSettings(model: ModelSpec, settings: ProviderSettings): LlamaEmbeddingsSettings {
+  const local = model.local!;
+  return {
+    model: model.modelId,
+    threads: local.threads,
+    gpu: local.gpu,
+    modelsDir: local.modelsDir,
+    ...(local.contextSize === undefined ? {} : { contextSize: local.contextSize }),
+    ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
+    ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
+  };
 }
 
 /** OpenAI base URLs end in /v1 by convention (`http://localhost:8000/v1`); a bare host gets it added. */

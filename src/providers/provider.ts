@@ -102,6 +102,11 @@ export interface EmbedResult {
   readonly rateLimit?: RateLimitInfo;
 }
 
+export interface EmbedCallOptions extends CallOptions {
+  /** Tokens of all the inputs, when the caller has counted them already (so no later stage counts them again). */
+  readonly inputTokens?: number;
+}
+
 /** How many inputs one embeddings call may carry. */
 export interface EmbedLimits {
   readonly maxInputs: number;
@@ -117,6 +122,6 @@ export interface EmbeddingProvider {
   readonly limits: EmbedLimits;
   /** Prepares a local model (see ChatProvider.open). */
   open?(): Promise<readonly string[]>;
-  doEmbed(inputs: readonly string[], options: CallOptions): Promise<EmbedResult>;
+  doEmbed(inputs: readonly string[], options: EmbedCallOptions): Promise<EmbedResult>;
   close(): Promise<void>;
 }

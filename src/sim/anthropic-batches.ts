@@ -14,12 +14,11 @@ import { createRandom, deriveSeed } from './seeded-random.js';
 import type { SimConfig } from './sim-options.js';
 import { countPromptTokens } from './token-count.js';
 import { readBody } from './read-body.js';
+import { createSubmissionCounter, DONE_BEFORE_EXPIRY, jsonReply, type BatchStats } from './batch-submissions.js';
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const EXPIRE_SALT = 0xa7e4;
 const ITEM_SALT = 0x5eed;
-/** Share of an expiring batch's items that are done when it expires. */
-const DONE_BEFORE_EXPIRY = 0.7;
 
 interface MessageBatch {
   readonly id: string;
@@ -33,14 +32,13 @@ interface MessageBatch {
 
 export interface AnthropicBatches {
   handle(method: string, path: string, request: IncomingMessage, response: ServerResponse): boolean;
-  stats(): { readonly created: number; readonly requests: number; readonly resubmitted: number };
+  stats(): BatchStats;
   reset(): void;
 }
 
 export function createAnthropicBatches(config: SimConfig, now: () => number): AnthropicBatches {
   const batches = new Map<string, MessageBatch>();
-  const seen = new Map<string, number>();
-  let counts = { created: 0, requests: 0, resubmitted: 0 };
+  const submissions = createSubmissionCounter();
   let sequence = 0;
   /** `http://host:port` of the request being answered: `results_url` is absolute, as Anthropic's is. */
   let origin = '';
@@ -137,14 +135,8 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
       expires: expiry() < config.batchExpireRate,
     };
     batches.set(batch.id, batch);
-    counts.created++;
-    counts.requests += accepted.length;
-    for (const { customId } of accepted) {
-      const times = (seen.get(customId) ?? 0) + 1;
-      seen.set(customId, times);
-      if (times === 2) counts.resubmitted++;
-    }
-    return json(batchObject(batch));
+    submissions.record(accepted.map((item) => item.customId));
+    return jsonReply(batchObject(batch));
   };
 
   const route = (method: string, path: string, body: Buffer | undefined, requestId: string): DialectReply => {
@@ -167,11 +159,11 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
         }
       }
       const data = [...batches.values()].reverse().map(batchObject);
-      return json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+      return jsonReply({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
     }
     const batch = batches.get(id);
     if (!batch) return notFound();
-    if (method === 'GET' && action === undefined) return json(batchObject(batch));
+    if (method === 'GET' && action === undefined) return jsonReply(batchObject(batch));
     if (method === 'GET' && action === 'results') {
       if (!ended(batch, now())) {
         return anthropicError(
@@ -186,14 +178,14 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
     }
     if (method === 'POST' && action === 'cancel') {
       if (!ended(batch, now())) batch.cancelMs = now();
-      return json(batchObject(batch));
+      return jsonReply(batchObject(batch));
     }
     if (method === 'DELETE' && action === undefined) {
       if (!ended(batch, now())) {
         return anthropicError(400, 'invalid_request_error', `batch ${id} is in progress: cancel it first`, requestId);
       }
       batches.delete(id);
-      return json({ id, type: 'message_batch_deleted' });
+      return jsonReply({ id, type: 'message_batch_deleted' });
     }
     return anthropicError(404, 'not_found_error', `Not found: ${method} ${path}`, requestId);
   };
@@ -220,11 +212,8 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
       });
       return true;
     },
-    stats: () => ({ ...counts }),
-    reset() {
-      counts = { created: 0, requests: 0, resubmitted: 0 };
-      seen.clear();
-    },
+    stats: () => submissions.stats(),
+    reset: () => submissions.reset(),
   };
 }
 
@@ -232,8 +221,4 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
 function errorOf(reply: DialectReply): unknown {
   const body = JSON.parse(reply.body) as { type: string; error: unknown };
   return { type: body.type, error: body.error };
-}
-
-function json(value: unknown): DialectReply {
-  return { status: 200, body: JSON.stringify(value) };
 }

@@ -33,32 +33,10 @@ export function handleChat<Call extends SimCall>(
   response: ServerResponse,
   body: Buffer | undefined,
 ): void {
-  const { config, stats, limiter } = context;
-  const sequence = context.nextSequence();
-  const requestId = dialect.requestId(sequence);
-  const headers: Record<string, string> = { 'content-type': 'application/json', [dialect.requestIdHeader]: requestId };
-  const reply = (answer: DialectReply, prompt?: PromptIdentity): void => {
-    stats.record(String(answer.status), prompt);
-    send(
-      response,
-      answer.status,
-      answer.headers === undefined ? headers : { ...headers, ...answer.headers },
-      answer.body,
-    );
-  };
-
-  if (config.apiKey !== undefined) {
-    const denied = dialect.checkAuth(request.headers, config.apiKey, requestId);
-    if (denied !== undefined) return reply(denied);
-  }
-  if (limiter.limited) dialect.addRateLimitHeaders(limiter.state(), headers);
-  if (body === undefined) return reply(dialect.tooLarge(requestId));
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return reply(dialect.invalidJson(requestId));
-  }
+  const opened = openRequest(context, dialect, request, response, body);
+  if (!opened) return;
+  const { sequence, requestId, headers, json, reply } = opened;
+  const { stats, limiter } = context;
   const parsed = dialect.parse(json, request.headers, requestId);
   if (!parsed.ok) return reply(parsed.reply);
   const call = parsed.call;
@@ -100,6 +78,54 @@ export function handleChat<Call extends SimCall>(
   }
 }
 
+/** A request through the steps every simulated endpoint takes first. */
+export interface OpenedRequest {
+  readonly sequence: number;
+  readonly requestId: string;
+  /** The common headers (content type, request id, rate limits); the answer's own are added to them. */
+  readonly headers: Record<string, string>;
+  readonly json: unknown;
+  /** Sends `answer` and counts it in the stats. */
+  readonly reply: (answer: DialectReply, prompt?: PromptIdentity) => void;
+}
+
+/**
+ * Authenticates, adds the rate-limit headers and parses the JSON body, as every provider endpoint does first. When a
+ * step fails it sends the provider's error reply itself and returns undefined.
+ */
+export function openRequest(
+  context: ChatContext,
+  dialect: ProviderDialect<SimCall>,
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer | undefined,
+): OpenedRequest | undefined {
+  const { config, stats, limiter } = context;
+  const sequence = context.nextSequence();
+  const requestId = dialect.requestId(sequence);
+  const headers: Record<string, string> = { 'content-type': 'application/json', [dialect.requestIdHeader]: requestId };
+  const reply = (answer: DialectReply, prompt?: PromptIdentity): void => {
+    stats.record(String(answer.status), prompt);
+    send(
+      response,
+      answer.status,
+      answer.headers === undefined ? headers : { ...headers, ...answer.headers },
+      answer.body,
+    );
+  };
+  if (config.apiKey !== undefined) {
+    const denied = dialect.checkAuth(request.headers, config.apiKey, requestId);
+    if (denied !== undefined) return void reply(denied);
+  }
+  if (limiter.limited) dialect.addRateLimitHeaders(limiter.state(), headers);
+  if (body === undefined) return void reply(dialect.tooLarge(requestId));
+  try {
+    return { sequence, requestId, headers, json: JSON.parse(body.toString('utf8')) as unknown, reply };
+  } catch {
+    return void reply(dialect.invalidJson(requestId));
+  }
+}
+
 /** What makes two prompts the same in stats (and seeds their answer): a hash of the call's key material. */
 export function promptKey(call: SimCall): string {
   return createHash('sha1').update(canonicalJson(call.keyMaterial)).digest('hex');
@@ -120,7 +146,7 @@ export function answerBody<Call extends SimCall>(
   return dialect.answer(call, answers, context);
 }
 
-function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+export function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   // A known length instead of chunked encoding: one write, and a client can tell a cut body from a whole one.
   headers['content-length'] = String(Buffer.byteLength(body));
   response.writeHead(status, headers);

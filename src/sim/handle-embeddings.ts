@@ -4,7 +4,7 @@
 // OpenAI's are. Authentication, rate limits (one request, the inputs' tokens), faults and latency as for chat.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import type { ChatContext } from './handle-chat.js';
+import { openRequest, send, type ChatContext } from './handle-chat.js';
 import { openAiDialect, openAiError } from './openai-dialect.js';
 import type { DialectReply } from './provider-dialect.js';
 import { createRandom } from './seeded-random.js';
@@ -30,31 +30,10 @@ export function handleEmbeddings(
   response: ServerResponse,
   body: Buffer | undefined,
 ): void {
-  const { config, stats, limiter } = context;
-  const sequence = context.nextSequence();
-  const requestId = openAiDialect.requestId(sequence);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
-  const reply = (answer: DialectReply): void => {
-    stats.record(String(answer.status), undefined);
-    send(
-      response,
-      answer.status,
-      answer.headers === undefined ? headers : { ...headers, ...answer.headers },
-      answer.body,
-    );
-  };
-  if (config.apiKey !== undefined) {
-    const denied = openAiDialect.checkAuth(request.headers, config.apiKey, requestId);
-    if (denied !== undefined) return reply(denied);
-  }
-  if (limiter.limited) openAiDialect.addRateLimitHeaders(limiter.state(), headers);
-  if (body === undefined) return reply(openAiDialect.tooLarge(requestId));
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return reply(openAiDialect.invalidJson(requestId));
-  }
+  const opened = openRequest(context, openAiDialect, request, response, body);
+  if (!opened) return;
+  const { requestId, headers, json, reply } = opened;
+  const { stats, limiter } = context;
   const parsed = parseEmbedCall(json);
   if ('status' in parsed) return reply(parsed);
   const call = parsed;
@@ -162,10 +141,4 @@ function parseEmbedCall(json: unknown): EmbedCall | DialectReply {
     dimensions = asked;
   }
   return { model, inputs: inputs as string[], tokens, base64: format === 'base64', dimensions };
-}
-
-function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  headers['content-length'] = String(Buffer.byteLength(body));
-  response.writeHead(status, headers);
-  response.end(body);
 }

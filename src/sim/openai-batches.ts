@@ -15,12 +15,11 @@ import { createRandom, deriveSeed } from './seeded-random.js';
 import type { SimConfig } from './sim-options.js';
 import { countPromptTokens } from './token-count.js';
 import { readBody } from './read-body.js';
+import { createSubmissionCounter, DONE_BEFORE_EXPIRY, jsonReply, type BatchStats } from './batch-submissions.js';
 
 const BATCH_ENDPOINTS = new Set(['/v1/chat/completions']);
 const EXPIRE_SALT = 0xe4819e;
 const ITEM_SALT = 0x17e4;
-/** Share of an expiring batch's items that are done when it expires. */
-const DONE_BEFORE_EXPIRY = 0.7;
 
 interface StoredFile {
   readonly id: string;
@@ -57,15 +56,6 @@ interface BatchError {
   readonly line: number | null;
 }
 
-export interface BatchStats {
-  /** Batches created (validation failures included). */
-  readonly created: number;
-  /** Requests in the batches created. */
-  readonly requests: number;
-  /** custom_ids that appeared in more than one batch: a request submitted twice. */
-  readonly resubmitted: number;
-}
-
 export interface OpenAiBatches {
   /** Handles a Files or Batches route; false when the route is not one of them. */
   handle(
@@ -82,8 +72,7 @@ export interface OpenAiBatches {
 export function createOpenAiBatches(config: SimConfig, now: () => number): OpenAiBatches {
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, Batch>();
-  const seenCustomIds = new Map<string, number>();
-  let counts = { created: 0, requests: 0, resubmitted: 0 };
+  const submissions = createSubmissionCounter();
   let sequence = 0;
   const expiry = createRandom(deriveSeed(config.seed, EXPIRE_SALT));
   const nextId = (prefix: string) => `${prefix}${(++sequence).toString(16).padStart(24, '0')}`;
@@ -254,13 +243,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       expires: errors.length === 0 && expiry() < config.batchExpireRate,
     };
     batches.set(batch.id, batch);
-    counts.created++;
-    counts.requests += lines.length;
-    for (const line of lines) {
-      const seen = (seenCustomIds.get(line.customId) ?? 0) + 1;
-      seenCustomIds.set(line.customId, seen);
-      if (seen === 2) counts.resubmitted++;
-    }
+    submissions.record(lines.map((line) => line.customId));
     return { status: 200, body: JSON.stringify(batchObject(batch)) };
   };
 
@@ -312,7 +295,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       }
       const file = id === undefined ? undefined : files.get(id);
       if (method === 'GET' && id !== undefined && action === undefined)
-        return file ? json(fileObject(file)) : notFound('File');
+        return file ? jsonReply(fileObject(file)) : notFound('File');
       if (method === 'GET' && action === 'content') {
         return file
           ? {
@@ -325,7 +308,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       if (method === 'DELETE' && id !== undefined) {
         if (!file) return notFound('File');
         files.delete(file.id);
-        return json({ id: file.id, object: 'file', deleted: true });
+        return jsonReply({ id: file.id, object: 'file', deleted: true });
       }
       return undefined;
     }
@@ -344,7 +327,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       const after = query.get('after');
       const start = after ? all.findIndex((b) => b.id === after) + 1 : 0;
       const page = all.slice(start, start + limit).map(batchObject);
-      return json({
+      return jsonReply({
         object: 'list',
         data: page,
         first_id: page[0]?.id ?? null,
@@ -354,14 +337,14 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
     }
     const batch = id === undefined ? undefined : batches.get(id);
     if (!batch) return notFound('Batch');
-    if (method === 'GET' && action === undefined) return json(batchObject(batch));
+    if (method === 'GET' && action === undefined) return jsonReply(batchObject(batch));
     if (method === 'POST' && action === 'cancel') {
       const status = settle(batch, now());
       if (status !== 'validating' && status !== 'in_progress') {
         return openAiError(409, `Cannot cancel a batch with status '${status}'.`, 'invalid_request_error');
       }
       batch.cancelledMs = now();
-      return json(batchObject(batch));
+      return jsonReply(batchObject(batch));
     }
     return undefined;
   };
@@ -384,11 +367,8 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
       });
       return true;
     },
-    stats: () => ({ ...counts }),
-    reset() {
-      counts = { created: 0, requests: 0, resubmitted: 0 };
-      seenCustomIds.clear();
-    },
+    stats: () => submissions.stats(),
+    reset: () => submissions.reset(),
   };
 }
 
@@ -502,10 +482,6 @@ export function parseMultipart(body: Buffer, boundary: string): Map<string, Part
     at = next;
   }
   return parts;
-}
-
-function json(value: unknown): DialectReply {
-  return { status: 200, body: JSON.stringify(value) };
 }
 
 function send(response: ServerResponse, reply: DialectReply, requestId: string): void {

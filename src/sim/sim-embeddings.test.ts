@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { fromBase64 } from '../providers/openai/openai-embeddings.js';
+import { fromBase64 } from '../output/vector-text.js';
 import { embeddingOf } from './handle-embeddings.js';
 import { startSim, type SimServer } from './sim-server.js';
 

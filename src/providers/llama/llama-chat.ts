@@ -16,6 +16,9 @@ import { ApiCallError } from '../errors/api-call-error.js';
 import type { AnswerSchema, CallOptions, ChatProvider, ChatRequest, ChatResult, FinishReason } from '../provider.js';
 import { DEFAULT_STRING_BOUND, toGrammarSchema } from './grammar-schema.js';
 import {
+  defaultContextSize,
+  describeModel,
+  plural,
   LocalModelError,
   loadLocalModel,
   messageOf,
@@ -35,7 +38,6 @@ export interface LlamaChatSettings extends LocalModelSettings {
 
 /** The answer token limit when the job sets none: enough for a structured answer, bounded so a run ends. */
 export const DEFAULT_LOCAL_MAX_TOKENS = 1024;
-const DEFAULT_CONTEXT_SIZE = 4096;
 
 interface Engine {
   readonly loaded: LoadedModel;
@@ -86,11 +88,9 @@ export function createLlamaChat(settings: LlamaChatSettings): ChatProvider {
     },
     async open() {
       const { loaded, context, chatTemplate } = await open();
-      const gpu = loaded.gpu === false ? 'CPU' : `GPU (${loaded.gpu})`;
       return [
-        `local model ${loaded.name} (${(loaded.bytes / 1e6).toFixed(1)} MB, ${loaded.model.fileInfo.metadata.general.architecture}) on ${gpu}: ` +
-          `${settings.parallel} parallel sequence${settings.parallel === 1 ? '' : 's'} of ${context.contextSize} tokens, ` +
-          `${settings.threads} thread${settings.threads === 1 ? '' : 's'}`,
+        `${describeModel(loaded)}: ${plural(settings.parallel, 'parallel sequence')} of ${context.contextSize} ` +
+          `tokens, ${plural(settings.threads, 'thread')}`,
         chatTemplate
           ? 'prompt format: the model’s chat template'
           : 'prompt format: plain completion (the model has no chat template)',
@@ -117,8 +117,7 @@ export function createLlamaChat(settings: LlamaChatSettings): ChatProvider {
 async function start(settings: LlamaChatSettings): Promise<Engine> {
   const loaded = await loadLocalModel(settings);
   const { LlamaChat: Chat, LlamaCompletion: Completion } = await nodeLlamaCpp();
-  const trained = loaded.model.trainContextSize;
-  const contextSize = settings.contextSize ?? Math.min(trained, DEFAULT_CONTEXT_SIZE);
+  const contextSize = settings.contextSize ?? defaultContextSize(loaded);
   let context: LlamaContext;
   try {
     context = await loaded.model.createContext({

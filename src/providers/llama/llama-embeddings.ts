@@ -4,6 +4,9 @@
 import { ApiCallError } from '../errors/api-call-error.js';
 import type { CallOptions, EmbeddingProvider, EmbedResult } from '../provider.js';
 import {
+  defaultContextSize,
+  describeModel,
+  plural,
   LocalModelError,
   loadLocalModel,
   messageOf,
@@ -21,7 +24,7 @@ export function createLlamaEmbeddings(settings: LlamaEmbeddingsSettings): Embedd
   let engine: Promise<{ loaded: LoadedModel; context: LlamaEmbeddingContext; contextSize: number }> | undefined;
   const open = () =>
     (engine ??= loadLocalModel(settings).then(async (loaded) => {
-      const contextSize = settings.contextSize ?? Math.min(loaded.model.trainContextSize, 4096);
+      const contextSize = settings.contextSize ?? defaultContextSize(loaded);
       try {
         const context = await loaded.model.createEmbeddingContext({ threads: settings.threads, contextSize });
         return { loaded, context, contextSize };
@@ -36,8 +39,8 @@ export function createLlamaEmbeddings(settings: LlamaEmbeddingsSettings): Embedd
     async open() {
       const { loaded } = await open();
       return [
-        `local model ${loaded.name} (${(loaded.bytes / 1e6).toFixed(1)} MB) on ${loaded.gpu === false ? 'CPU' : `GPU (${loaded.gpu})`}: ` +
-          `embeddings of ${loaded.model.embeddingVectorSize} dimensions, ${settings.threads} thread${settings.threads === 1 ? '' : 's'}`,
+        `${describeModel(loaded)}: embeddings of ${loaded.model.embeddingVectorSize} dimensions, ` +
+          plural(settings.threads, 'thread'),
       ];
     },
     async doEmbed(inputs: readonly string[], _options: CallOptions): Promise<EmbedResult> {

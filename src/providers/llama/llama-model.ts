@@ -49,6 +49,25 @@ export function loadLocalModel(settings: LocalModelSettings): Promise<LoadedMode
   return model;
 }
 
+/** Tokens of context when the user gives none: the model's training context, at most this. */
+const DEFAULT_CONTEXT_SIZE = 4096;
+
+export function defaultContextSize(loaded: LoadedModel): number {
+  return Math.min(loaded.model.trainContextSize, DEFAULT_CONTEXT_SIZE);
+}
+
+/** `local model stories260K.gguf (1.2 MB, llama) on CPU`, for the run's notes. */
+export function describeModel(loaded: LoadedModel): string {
+  const where = loaded.gpu === false ? 'CPU' : `GPU (${loaded.gpu})`;
+  const architecture = loaded.model.fileInfo.metadata.general.architecture;
+  return `local model ${loaded.name} (${(loaded.bytes / 1e6).toFixed(1)} MB, ${architecture}) on ${where}`;
+}
+
+/** `1 thread`, `8 sequences`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** node-llama-cpp's module, loaded on first use: runs against hosted APIs never pay for it. */
 export function nodeLlamaCpp(): Promise<typeof import('node-llama-cpp')> {
   return import('node-llama-cpp');

@@ -5,6 +5,7 @@
 import { responseShapeError } from '../errors/response-shape-error.js';
 import { apiErrorFromResponse } from '../http/api-error-from-response.js';
 import { headerValue, type HttpClient } from '../http/http-client.js';
+import { fromBase64 } from '../../output/vector-text.js';
 import type { CallOptions, EmbedLimits, EmbeddingProvider, EmbedResult } from '../provider.js';
 import { openAiRateLimitInfo } from '../rate-limit-info.js';
 
@@ -88,16 +89,4 @@ function parseEmbeddings(url: string, body: string, expected: number): Omit<Embe
     else throw responseShapeError(url, `data[${i}].embedding is missing`, body);
   }
   return { vectors, inputTokens: parsed.usage?.prompt_tokens ?? 0, model: parsed.model ?? '' };
-}
-
-/** Little-endian float32, as OpenAI's base64 encoding sends it. */
-export function fromBase64(text: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer, 0, copy.length >> 2);
-}
-
-export function toBase64(vector: Float32Array): string {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
 }
