@@ -102,8 +102,12 @@ export async function duckdbRows(sql: string): Promise<Record<string, unknown>[]
   }
 }
 
-/** The real tiny GGUF model the tests and the local benchmark run (see ../shared/models/README.md). */
-export const STORIES_MODEL = resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
+/**
+ * The real tiny GGUF model the tests and the local benchmark run: `../shared/models/stories260K.gguf` beside the
+ * project, where CI has it (see its README there), or the path in LLMAP_TEST_MODEL.
+ */
+export const STORIES_MODEL =
+  process.env['LLMAP_TEST_MODEL'] ?? resolve(import.meta.dirname, '../../../shared/models/stories260K.gguf');
 
 /** A story-shaped answer: two enums and a bounded string, which the stories model fills under a grammar. */
 export const STORY_SCHEMA = {

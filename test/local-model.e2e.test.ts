@@ -22,7 +22,11 @@ function jsonLines(path: string): Record<string, unknown>[] {
 }
 
 test('the model file the tests use is present', () => {
-  assert.ok(existsSync(MODEL), `${MODEL} is missing: the local-model tests need it (see ../shared/models/README.md)`);
+  assert.ok(
+    existsSync(MODEL),
+    `${MODEL} is missing: the local-model tests need stories260K.gguf at ../shared/models/ beside the project ` +
+      '(where CI has it), or its path in LLMAP_TEST_MODEL',
+  );
 });
 
 test('JSON-schema answers from a local model: every row ok or invalid with its raw text quarantined', async () => {
@@ -158,8 +162,10 @@ test('kill -9 in the middle of a local-model run: the same command resumes and e
   const first = startCli(withOptions, { LLMAP_CACHE_DIR: cache });
   // Wait until some answers are durably recorded, then kill without warning.
   let recorded = 0;
+  let exited = false;
+  void first.done.then(() => (exited = true));
   const deadline = Date.now() + 60_000;
-  while (recorded < 20 && Date.now() < deadline) {
+  while (recorded < 20 && !exited && Date.now() < deadline) {
     await sleep(150);
     const status = await runCli(['status', join(dir, '.llmap', 'out.jsonl'), '--json']);
     if (status.code === 0) {
@@ -167,6 +173,7 @@ test('kill -9 in the middle of a local-model run: the same command resumes and e
       recorded = counts?.ok ?? 0;
     }
   }
+  if (exited) assert.fail(`the run ended before it could be killed: ${(await first.done).stderr}`);
   assert.ok(recorded >= 20 && recorded < 160, `killed after ${recorded} recorded rows`);
   first.child.kill('SIGKILL');
   const killed = await first.done;
