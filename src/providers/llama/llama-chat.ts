@@ -11,6 +11,8 @@ import type {
   LlamaContext,
   LlamaContextSequence,
   LlamaGrammar,
+  LlamaModel,
+  LLamaChatGenerateResponseOptions,
 } from 'node-llama-cpp';
 import { ApiCallError } from '../errors/api-call-error.js';
 import type { AnswerSchema, CallOptions, ChatProvider, ChatRequest, ChatResult, FinishReason } from '../provider.js';
@@ -167,13 +169,8 @@ async function generate(
   signal: AbortSignal | undefined,
 ): Promise<ChatResult> {
   const { model } = engine.loaded;
-  const history = worker.chat ? chatHistory(request) : undefined;
-  const promptText = worker.chat ? undefined : completionPrompt(request);
-  // The tokens the model will read: the chat template's full text, or the completion prompt.
-  const promptTokens = history
-    ? worker.chat!.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer)
-        .length
-    : model.tokenize(promptText!).length;
+  const prompt = preparePrompt(worker, request, model);
+  const promptTokens = prompt.tokens;
   const room = worker.sequence.contextSize - promptTokens;
   if (room < (request.maxTokens ?? 1)) {
     throw new ApiCallError({
@@ -194,29 +191,52 @@ async function generate(
     ...(grammar ? { grammar } : {}),
     ...(signal ? { signal } : {}),
   };
-  let text: string;
-  let stopReason: string;
   const outputBefore = worker.sequence.tokenMeter.usedOutputTokens;
+  let result: Generated;
   try {
-    if (worker.chat) {
-      const result = await worker.chat.generateResponse(history!, sampling);
-      text = result.response;
-      stopReason = result.metadata.stopReason;
-    } else {
-      const result = await worker.completion!.generateCompletionWithMeta(promptText!, sampling);
-      text = result.response;
-      stopReason = result.metadata.stopReason;
-    }
+    result = await prompt.generate(sampling);
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new ApiCallError({ message: `llama.cpp: ${messageOf(error)}`, isRetryable: false, cause: error });
   }
+  const { stopReason } = result.metadata;
   if (stopReason === 'abort') throw new ApiCallError({ message: 'generation aborted', isRetryable: true });
   return {
-    text,
+    text: result.response,
     finishReason: finishReason(stopReason),
     usage: { inputTokens: promptTokens, outputTokens: worker.sequence.tokenMeter.usedOutputTokens - outputBefore },
     model: engine.loaded.name,
+  };
+}
+
+/** What a chat response and a completion have in common. */
+interface Generated {
+  readonly response: string;
+  readonly metadata: { readonly stopReason: string };
+}
+
+interface PreparedPrompt {
+  /** The tokens the model will read: the chat template's full text, or the completion prompt. */
+  readonly tokens: number;
+  generate(sampling: LLamaChatGenerateResponseOptions): Promise<Generated>;
+}
+
+/** The request in the form the sequence's model takes: a chat through its template, or a completion prompt. */
+function preparePrompt(worker: Worker, request: ChatRequest, model: LlamaModel): PreparedPrompt {
+  if (worker.chat) {
+    const chat = worker.chat;
+    const history = chatHistory(request);
+    const text = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
+    return {
+      tokens: text.tokenize(model.tokenizer).length,
+      generate: (sampling) => chat.generateResponse(history, sampling),
+    };
+  }
+  const completion = worker.completion!;
+  const text = completionPrompt(request);
+  return {
+    tokens: model.tokenize(text).length,
+    generate: (sampling) => completion.generateCompletionWithMeta(text, sampling),
   };
 }
 
