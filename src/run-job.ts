@@ -7,7 +7,13 @@ import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
 import { Budget } from './cost/budget.js';
-import { costOf, priceOf } from './cost/prices.js';
+import { costOf, costOfPaid, priceOf } from './cost/prices.js';
+import { createBatchMode, type BatchRunCounts } from './executor/batch-mode.js';
+import { BATCH_WINDOW_MS, planBatch } from './executor/batch-plan.js';
+import { ApiCallError } from './providers/errors/api-call-error.js';
+import type { ChatRequest } from './providers/provider.js';
+import type { BatchRecord } from './store/batch-store.js';
+import { openSqliteBatches } from './store/sqlite/sqlite-batches.js';
 import { withCache } from './executor/cached-provider.js';
 import { ConcurrencyController } from './executor/concurrency.js';
 import { RateLimiter } from './executor/rate-limiter.js';
@@ -16,7 +22,7 @@ import { batchEmbeddings } from './executor/embed-batcher.js';
 import { countTextTokens } from './cost/count-tokens.js';
 import { Slots } from './executor/slots.js';
 import { startCheckpoints } from './executor/checkpoints.js';
-import { runPipeline, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
+import { runPipeline, type PipelineResult, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
 import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
@@ -24,9 +30,9 @@ import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
 import { fromBase64 } from './output/vector-text.js';
 import { ANSWER_CHECK_VERSION } from './output/parse-answer.js';
-import { createQuarantine } from './output/quarantine.js';
+import { createQuarantine, type Quarantine } from './output/quarantine.js';
 import { RunStats } from './observe/run-stats.js';
-import { createEmbeddingProvider, createProvider } from './providers/create-provider.js';
+import { createBatchApi, createEmbeddingProvider, createProvider } from './providers/create-provider.js';
 import type { HttpClient } from './providers/http/http-client.js';
 import { offlineProvider } from './providers/offline/offline-provider.js';
 import type { ChatProvider } from './providers/provider.js';
@@ -41,7 +47,7 @@ import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB, type DuckDB } from './table/duckdb.js';
 import { type Column, type Row } from './table/read-table.js';
 import { rowIdentity } from './table/row-identity.js';
-import { createTableWriter } from './table/write-table.js';
+import { createTableWriter, type TableWriter } from './table/write-table.js';
 
 /** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
 export function metaColumns(samples: number): OutputColumn[] {
@@ -81,6 +87,8 @@ export interface RunJobDeps {
   readonly command?: readonly string[];
   /** Progress of a local model's download, in bytes. */
   readonly onDownload?: (downloaded: number, total: number) => void;
+  /** Batch mode: called while the run waits for its batches (the live ones, and the rows waiting for them). */
+  readonly onBatchWait?: (live: readonly BatchRecord[], rows: number) => void;
   /** Called once the job is checked and rows are about to flow. */
   readonly onStart?: (stats: RunStats, warnings: readonly string[], notes: readonly string[]) => void;
 }
@@ -110,7 +118,26 @@ export interface RunSummary {
   readonly notes: readonly string[];
   /** USD, when the model's price is known: this run's paid calls, and the job's across its runs. */
   readonly cost?: { readonly runUsd: number; readonly jobUsd: number; readonly pricesAsOf: string };
+  /** Batch mode: what this run submitted and collected, and what still waits. */
+  readonly batch?: BatchSummary;
 }
+
+export interface BatchSummary extends BatchRunCounts {
+  /** How the mode was chosen. */
+  readonly note: string;
+  /** Batches submitted and not yet collected. */
+  readonly live: number;
+  /** Rows whose answer is still in a live batch (the output is written once there are none). */
+  readonly deferred: number;
+  /** The run submitted and exited (--detach). */
+  readonly detached: boolean;
+  /** Tokens paid at the batch discount in this run, and what the discount saved (USD, when the price is known). */
+  readonly tokens: { readonly input: number; readonly output: number };
+  readonly savedUsd?: number;
+}
+
+/** Batches a request may be in (the first, and one follow-up) before it goes online. */
+const MAX_BATCH_ATTEMPTS = 2;
 
 /** Embeddings calls in flight when --concurrency is auto. */
 const EMBED_REQUESTS = 4;
@@ -193,7 +220,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       );
     }
     const earlier = await ledger.counts();
-    const spentBefore = price ? costOf(price, earlier.inputTokens, earlier.outputTokens) : 0;
+    const spentBefore = price ? costOfPaid(price, earlier) : 0;
     const budget = job.budget !== undefined && price ? new Budget(job.budget, price, spentBefore) : undefined;
 
     // Fast resume: entries found by content-hash id under unchanged requests are reused without re-keying the row.
@@ -204,26 +231,67 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const keyOf = jobKeyer(job);
     const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
     const slots = new Slots(1);
+    const sleep =
+      deps.sleep ?? ((ms: number, signal?: AbortSignal) => sleepTimer(ms, undefined, signal ? { signal } : {}));
+    // Batch mode: rows are looked up or queued, not called, so they flow at the pipeline's widest.
+    const batchStore =
+      job.batch.mode === 'online' ? undefined : openSqliteBatches(job.state.dir, { fresh: job.state.fresh });
+    if (batchStore) closers.push(() => batchStore.close());
+    const plan = planBatch({
+      settings: job.batch,
+      now: now(),
+      requests: stats.total,
+      rpm: job.execution.rpm,
+      firstBatchAt: batchStore?.live()[0]?.createdAt,
+    });
     const concurrency = new ConcurrencyController(slots, limiter, {
-      fixed: provider.maxInFlight ?? (job.execution.concurrency === 'auto' ? undefined : job.execution.concurrency),
+      fixed:
+        provider.maxInFlight ??
+        (plan.batch
+          ? job.execution.maxConcurrency
+          : job.execution.concurrency === 'auto'
+            ? undefined
+            : job.execution.concurrency),
       max: job.execution.maxConcurrency,
       averageTokens: () =>
         (stats.inputTokens + stats.outputTokens) / Math.max(1, stats.ok + stats.invalid - stats.cached - stats.resumed),
     });
     closers.push(() => concurrency.close());
     const limited = embedTask ? provider : withRateLimit(provider, limiter, concurrency, now, budget);
-    const cachedProvider = withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
+    const batchMode =
+      plan.batch && batchStore
+        ? createBatchMode({
+            api: createBatchApi(job.model, settings, job.batch),
+            store: batchStore,
+            online: limited,
+            keyOf,
+            onFailure: job.batch.onFailure,
+            maxBatchAttempts: MAX_BATCH_ATTEMPTS,
+            cutoffAt: plan.cutoffAt,
+            windowMs: BATCH_WINDOW_MS,
+            pollMs: job.batch.pollMs,
+            now,
+            sleep,
+            ...(budget ? { reserve: (request: ChatRequest) => void budget.reserve(request, true) } : {}),
+          })
+        : undefined;
+    if (batchMode) closers.push(() => void batchMode.close());
+    const asked = batchMode ? batchMode.provider : limited;
+    const cachedProvider = withCache(asked, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
-    const uncachedProvider = withCache(limited, { cache, keyOf, notBefore: runStartedAt, now });
+    const uncachedProvider = withCache(asked, { cache, keyOf, notBefore: runStartedAt, now });
+    // Batch mode repairs an answer online: a repair turn is one request, and a row should not wait a day for it.
+    const repairProvider = batchMode
+      ? withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now })
+      : undefined;
 
-    const writer = createTableWriter({
+    const newWriter = () => createTableWriter({
       path: job.output.path,
       format: job.output.format,
       columns,
       // A vector is kilobytes a row (1,536 floats are 6 KB): smaller row groups keep the final COPY in memory.
       ...(embedTask ? { rowGroupSize: 1024, memoryLimit: '256MB' } : {}),
     });
-    const quarantine = createQuarantine(job.output.path);
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,
       model: `${job.model.provider}:${job.model.modelId}`,
@@ -247,26 +315,42 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     };
     // A local model loads here: one that cannot load stops the run before any row is asked.
     await checkpoint('running');
-    deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes]);
+    // Batches an earlier run left half-submitted are settled, and the ones that ended since are downloaded.
+    const batchNotes = [...(plan.note ? [plan.note] : []), ...((await batchMode?.recover(deps.stopSignal)) ?? [])];
+    await batchMode?.collect(deps.stopSignal);
+    deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes, ...batchNotes]);
 
     const template = requestTemplate(job);
     const answerDeps = {
       schema: job.schema,
       retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: job.execution.maxAttempts },
       now,
-      sleep: deps.sleep ?? ((ms: number, signal?: AbortSignal) => sleepTimer(ms, undefined, signal ? { signal } : {})),
+      sleep,
       random: deps.random ?? Math.random,
       onRetry: () => stats.retries++,
+      ...(repairProvider ? { repairProvider } : {}),
     };
     const answerNames = answerCols.map((c) => c.name);
     const vectors = vectorOutput(embedTask?.normalize ?? false);
-    const retrying = (earlier: LedgerEntry | undefined) => job.state.retryFailed && earlier?.status !== 'ok';
+    // Only outcomes of earlier runs: a later pass of this run (batch mode) keeps what an earlier pass recorded.
+    const retrying = (earlier: LedgerEntry | undefined) =>
+      job.state.retryFailed && earlier !== undefined && earlier.status !== 'ok' && earlier.finishedAt < runStartedAt;
     // Answers checked with another schema (or other rules) are checked again; the cache answers their requests.
     const checkedWith = sha256Hex(
       canonicalJson({ schema: job.schema?.jsonSchema ?? null, rules: ANSWER_CHECK_VERSION }),
     ).slice(0, 16);
     const stale = (recorded: LedgerEntry) => recorded.status !== 'failed' && recorded.checkedWith !== checkedWith;
 
+    // One pass over the table; in batch mode, passes go on until every row is answered from a collected batch.
+    interface Pass {
+      readonly result: PipelineResult;
+      /** Undefined when the pass ended in a way that writes nothing. */
+      readonly writer: TableWriter | undefined;
+      readonly quarantine: Quarantine | undefined;
+    }
+    const runPass = async (): Promise<Pass> => {
+    const writer = newWriter();
+    const quarantine = createQuarantine(job.output.path);
     const checkpoints = startCheckpoints(() => checkpoint('running'), CHECKPOINT_MS);
     let result;
     try {
@@ -321,31 +405,69 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
           ...(deps.stopSignal ? { stopSignal: deps.stopSignal } : {}),
         },
       );
+      // The batch being filled is submitted; a batch API that refuses the run stops it like a provider would.
+      await batchMode?.flush(deps.stopSignal);
     } catch (error) {
       await checkpoints.stop().catch(() => undefined);
       writer.abort();
       quarantine.abort();
+      if (ApiCallError.isInstance(error) && error.stopsRun && result) {
+        return { result: { stopped: { kind: 'provider', message: error.message } }, writer: undefined, quarantine: undefined };
+      }
       throw error;
     }
     await checkpoints.stop();
-    const written = await writer.finish(db);
-    const stopReason =
-      result.stopped?.kind === 'provider' || result.stopped?.kind === 'budget'
+    return { result, writer, quarantine };
+    };
+
+    let pass = await runPass();
+    const resumedAtStart = stats.resumed;
+    let detached = false;
+    // Rows left to batches: wait for them (or leave them, with --detach), then pass again.
+    while (batchMode && pass.writer && stats.deferred > 0 && !pass.result.stopped) {
+      pass.writer.abort();
+      pass.quarantine?.abort();
+      await checkpoint('running');
+      if (job.batch.detach) {
+        detached = true;
+        break;
+      }
+      deps.onBatchWait?.(batchStore!.live(), stats.deferred);
+      const done = await batchMode.waitForAll(deps.stopSignal, (live) => deps.onBatchWait?.(live, stats.deferred));
+      if (!done) {
+        pass = { result: { stopped: { kind: 'interrupted' } }, writer: undefined, quarantine: undefined };
+        break;
+      }
+      stats.startPass();
+      pass = await runPass();
+    }
+    const { result, writer, quarantine } = pass;
+    const deferred = stats.deferred;
+    const written = writer && !detached && !(deferred > 0 && !result.stopped) ? await writer.finish(db) : undefined;
+    if (!written) {
+      writer?.abort();
+      quarantine?.abort();
+    }
+    const stopReason = detached
+      ? `detached: ${deferred.toLocaleString('en-US')} rows wait for provider batches`
+      : result.stopped?.kind === 'provider' || result.stopped?.kind === 'budget'
         ? result.stopped.message
         : result.stopped?.kind;
-    const runUsd = price ? costOf(price, stats.inputTokens, stats.outputTokens) : undefined;
-    await checkpoint(result.stopped ? 'stopped' : 'finished', stopReason);
+    const runUsd = price ? costOfPaid(price, stats) : undefined;
+    await checkpoint(result.stopped || detached ? 'stopped' : 'finished', stopReason);
+    if (batchStore && written && !result.stopped) batchStore.prune();
+    const batchCounts = batchStore?.counts();
     return {
-      output: written,
-      quarantine: quarantine.finish(),
+      output: written ?? '',
+      quarantine: written ? quarantine?.finish() : undefined,
       stateDir: job.state.dir,
       rows: {
         total: stats.total,
-        written: writer.rowsWritten,
+        written: written ? writer!.rowsWritten : 0,
         ok: stats.ok,
         failed: stats.failed,
         invalid: stats.invalid,
-        resumed: stats.resumed,
+        resumed: resumedAtStart,
         cached: stats.cached,
       },
       tokens: { input: stats.inputTokens, output: stats.outputTokens },
@@ -356,6 +478,25 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       notes: [...providerNotes, ...vectors.notes()],
       ...(price && runUsd !== undefined
         ? { cost: { runUsd, jobUsd: spentBefore + runUsd, pricesAsOf: job.prices.asOf } }
+        : {}),
+      ...(batchMode && batchCounts
+        ? {
+            batch: {
+              note: plan.note,
+              ...batchMode.counts,
+              live: batchCounts.batches.preparing + batchCounts.batches.uploaded + batchCounts.batches.submitted,
+              deferred,
+              detached,
+              tokens: { input: stats.batchInputTokens, output: stats.batchOutputTokens },
+              ...(price
+                ? {
+                    savedUsd:
+                      costOf(price, stats.batchInputTokens, stats.batchOutputTokens) -
+                      costOf(price, stats.batchInputTokens, stats.batchOutputTokens, true),
+                  }
+                : {}),
+            },
+          }
         : {}),
     };
   } finally {
@@ -470,6 +611,8 @@ function ledgerEntry(task: RowTask, outcome: RowOutcome, checkedWith: string): L
     latencyMs: outcome.latencyMs,
     inputTokens: outcome.inputTokens,
     outputTokens: outcome.outputTokens,
+    ...(outcome.batchInputTokens ? { batchInputTokens: outcome.batchInputTokens } : {}),
+    ...(outcome.batchOutputTokens ? { batchOutputTokens: outcome.batchOutputTokens } : {}),
     model: outcome.model,
     ...(outcome.providerRequestId === undefined ? {} : { providerRequestId: outcome.providerRequestId }),
     cached: outcome.cached,

@@ -11,6 +11,8 @@ export const EXIT = {
   providerStopped: 3,
   /** The --budget was reached: dispatch stopped, what was done is written; run again with a larger budget. */
   budgetReached: 4,
+  /** --detach: batches are submitted and not yet collected; run the same command again to collect them. */
+  batchesPending: 5,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
   /** Interrupted (Ctrl-C): what was done is written. */

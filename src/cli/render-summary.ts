@@ -18,9 +18,10 @@ export function renderSummary(summary: RunSummary): string {
       (summary.cost
         ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
         : ''),
-    `  output: ${summary.output}`,
+    `  output: ${summary.output || "not written yet (rows wait for batches)"}`,
     ...summary.notes.map((note) => `  ${note}`),
   ];
+  if (summary.batch) lines.push(...batchLines(summary));
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
   if (summary.stopped?.kind === 'interrupted') {
     lines.push(`  interrupted: ${formatCount(rows.total - rows.written)} rows were not processed`);
@@ -32,4 +33,28 @@ export function renderSummary(summary: RunSummary): string {
     lines.push(`  stopped: ${summary.stopped.message}`);
   }
   return lines.join('\n');
+}
+
+function batchLines(summary: RunSummary): string[] {
+  const batch = summary.batch!;
+  const lines = [
+    `  batch: ${batch.note}`,
+    `  batches: ${formatCount(batch.submitted)} submitted (${formatCount(batch.requests)} requests) · ` +
+      `${formatCount(batch.collected)} collected · ${formatCount(batch.live)} still running`,
+    `  paid at batch prices: ${formatCount(batch.tokens.input)} in · ${formatCount(batch.tokens.output)} out` +
+      (batch.savedUsd === undefined ? '' : ` · saved $${batch.savedUsd.toFixed(4)} against online prices`),
+  ];
+  if (batch.followUp + batch.online + batch.failedItems > 0) {
+    lines.push(
+      `  failed or expired batch items: ${formatCount(batch.followUp)} sent to a follow-up batch · ` +
+        `${formatCount(batch.online)} asked online · ${formatCount(batch.failedItems)} recorded as failed`,
+    );
+  }
+  if (batch.detached) {
+    lines.push(
+      `  detached: ${formatCount(batch.deferred)} rows wait for their batches; the output is written when all are in`,
+      `  collect: run the same command again, or \`llmap status ${summary.stateDir}\``,
+    );
+  }
+  return lines;
 }

@@ -31,6 +31,7 @@ Examples:
 
 Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input error (nothing sent)
             3 the provider refused the run (bad key, unknown model) · 4 the --budget was reached
+            5 --detach: batches submitted, run the same command again to collect them
             130 interrupted (what was done is written)
 `;
 
@@ -84,6 +85,12 @@ export async function runWithSignals(
         for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
         progress = startProgress(stats, io.stderr, Date.now);
       },
+      onBatchWait(live, rows) {
+        const states = live.map((b) => b.providerStatus ?? b.state).join(', ');
+        const message = `llmap: waiting for ${live.length} batch(es) holding ${rows.toLocaleString('en-US')} row(s): ${states}`;
+        if (progress) progress.note(message);
+        else io.stderr.write(message + '\n');
+      },
     });
   } finally {
     progress?.stop();
@@ -107,6 +114,7 @@ function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, tota
 }
 
 export function exitCodeFor(summary: RunSummary): number {
+  if (summary.batch?.detached) return EXIT.batchesPending;
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
@@ -133,7 +141,18 @@ export function withJobOptions(command: Command): Command {
     .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
     .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
     .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
-    .option('--parallel <n>', 'llama: models: sequences answered at once (continuous batching)', '4');
+    .option('--parallel <n>', 'llama: models: sequences answered at once (continuous batching)', '4')
+    .option('--mode <online|batch|auto>', "online calls, the provider's Batch API (half price, within 24 h), or auto by --deadline", 'online')
+    .option('--deadline <duration>', 'the job must be done within this long of its first batch: 90m, 36h, 2d')
+    .option('--detach', 'batch mode: submit the batches and exit (5); the same command again collects them')
+    .option(
+      '--on-batch-failure <batch|online|fail>',
+      'failed or expired batch items: a follow-up batch while time remains then online, online at once, or failed',
+      'batch',
+    )
+    .option('--batch-max-requests <n>', "requests per batch (default: the provider's limit, 50,000 or 100,000)")
+    .option('--batch-max-bytes <size>', "bytes per batch, e.g. 200MB (default: the provider's limit)")
+    .option('--batch-poll <seconds>', 'how often live batches are polled', '30');
 }
 
 /** What every row-mapping command shares (`run`, `estimate`, `embed`): the table, the output, state and limits. */

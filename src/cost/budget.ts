@@ -35,8 +35,14 @@ export class Budget {
   }
 
   /** Reserves the call's worst case, or throws BudgetExceededError when it would not fit. */
-  reserve(request: ChatRequest): BudgetReservation {
-    const worstCase = costOf(this.#price, countPromptTokens(request), request.maxTokens ?? UNBOUNDED_OUTPUT_TOKENS);
+  /** `batch`: the call goes to a Batch API, priced at its discount. */
+  reserve(request: ChatRequest, batch = false): BudgetReservation {
+    const worstCase = costOf(
+      this.#price,
+      countPromptTokens(request),
+      request.maxTokens ?? UNBOUNDED_OUTPUT_TOKENS,
+      batch,
+    );
     if (this.#spent + this.#reserved + worstCase > this.#limit) {
       throw new BudgetExceededError(
         `budget of $${this.#limit.toFixed(2)} reached: $${this.#spent.toFixed(4)} spent, ` +

@@ -80,6 +80,22 @@ export function costOf(price: ModelPrice, inputTokens: number, outputTokens: num
   return batch ? online * (1 - price.batchDiscount) : online;
 }
 
+/** Tokens as the ledger and a run count them: all paid tokens, and of those the ones a Batch API answered. */
+export interface PaidTokens {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly batchInputTokens: number;
+  readonly batchOutputTokens: number;
+}
+
+/** USD for paid tokens, the batch-answered ones at the batch discount. */
+export function costOfPaid(price: ModelPrice, tokens: PaidTokens): number {
+  return (
+    costOf(price, tokens.inputTokens - tokens.batchInputTokens, tokens.outputTokens - tokens.batchOutputTokens) +
+    costOf(price, tokens.batchInputTokens, tokens.batchOutputTokens, true)
+  );
+}
+
 /** The default table with a user's file laid over it: `{"asOf": "...", "models": {"openai:x": {...}}}`. */
 export function loadPrices(path: string | undefined): PriceTable {
   if (path === undefined) return DEFAULT_PRICES;

@@ -6,6 +6,7 @@ import type { CompiledSchema } from '../output/answer-schema.js';
 import { parseAnswer } from '../output/parse-answer.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
 import type { ChatProvider, ChatRequest, ChatResult } from '../providers/provider.js';
+import { BatchDeferred } from './batch-mode.js';
 import { withRetry, type RetryDeps, type RetryEvent, type RetryPolicy } from './retry.js';
 
 export type RowStatus = 'ok' | 'failed' | 'invalid';
@@ -21,6 +22,9 @@ export interface RowOutcome {
   readonly latencyMs: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Of those tokens, the ones a Batch API answered (paid at its discount). */
+  readonly batchInputTokens?: number;
+  readonly batchOutputTokens?: number;
   readonly model: string;
   readonly providerRequestId?: string;
   /** True when the row caused no paid call: every answer came from the cache, or from an identical request. */
@@ -33,10 +37,14 @@ export interface RowOutcome {
   readonly stopsRun?: boolean;
   /** Why the run stops: the provider refused it, or the budget is spent. */
   readonly stopKind?: 'provider' | 'budget';
+  /** The row's answer is in a provider batch not yet collected: it is left for a later pass, not recorded. */
+  readonly deferred?: boolean;
 }
 
 export interface AnswerRowDeps extends RetryDeps {
   readonly provider: ChatProvider;
+  /** Asked for the repair turn instead of `provider` (batch mode repairs online). */
+  readonly repairProvider?: ChatProvider;
   readonly schema: CompiledSchema | undefined;
   readonly retry: RetryPolicy;
   readonly now: () => number;
@@ -46,10 +54,18 @@ export interface AnswerRowDeps extends RetryDeps {
 
 export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {
   const started = deps.now();
-  const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '', cached: true };
-  const call = async (req: ChatRequest) => {
+  const tally = {
+    attempts: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    batchInputTokens: 0,
+    batchOutputTokens: 0,
+    model: '',
+    cached: true,
+  };
+  const call = async (req: ChatRequest, provider: ChatProvider = deps.provider) => {
     const attempted = await withRetry(
-      () => deps.provider.doGenerate(req, signalOption(deps.signal)),
+      () => provider.doGenerate(req, signalOption(deps.signal)),
       deps.retry,
       deps,
       {
@@ -61,6 +77,10 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
     if (attempted.ok) {
       tally.inputTokens += attempted.value.usage.inputTokens;
       tally.outputTokens += attempted.value.usage.outputTokens;
+      if (attempted.value.batch) {
+        tally.batchInputTokens += attempted.value.usage.inputTokens;
+        tally.batchOutputTokens += attempted.value.usage.outputTokens;
+      }
       tally.model = attempted.value.model || tally.model;
       tally.cached &&= attempted.value.cached === true;
     } else {
@@ -86,7 +106,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
   const parsed = parseAnswer(first.value.text, deps.schema);
   if (parsed.ok) return finish({ status: 'ok', answer: parsed.value }, first.value);
 
-  const second = await call(repairRequest(request, first.value.text, parsed.error));
+  const second = await call(repairRequest(request, first.value.text, parsed.error), deps.repairProvider);
   if (!second.ok) return finish({ ...failure(second.error), raw: first.value.text });
   const repaired = parseAnswer(second.value.text, deps.schema);
   if (repaired.ok) return finish({ status: 'ok', answer: repaired.value }, second.value);
@@ -111,7 +131,14 @@ export function repairRequest(request: ChatRequest, answer: string, error: strin
   };
 }
 
-function failure(error: unknown): { status: 'failed'; error: string; stopsRun?: boolean; stopKind?: 'budget' } {
+function failure(error: unknown): {
+  status: 'failed';
+  error: string;
+  stopsRun?: boolean;
+  stopKind?: 'budget';
+  deferred?: boolean;
+} {
+  if (BatchDeferred.isInstance(error)) return { status: 'failed', error: error.message, deferred: true };
   if (error instanceof BudgetExceededError) {
     return { status: 'failed', error: error.message, stopsRun: true, stopKind: 'budget' };
   }

@@ -119,6 +119,12 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
           inOrder.skip(task.index);
           return;
         }
+        // Its answer is in a provider batch: a later pass (or run) takes it from there.
+        if (outcome.deferred) {
+          stats.deferred++;
+          inOrder.skip(task.index);
+          return;
+        }
         stages.record(task, outcome);
         stats.count(outcome);
         inOrder.put(task.index, { ref: task, outcome });

@@ -49,6 +49,21 @@ export type Task =
       readonly batchSize: number;
     };
 
+export interface BatchSettings {
+  readonly mode: 'online' | 'batch' | 'auto';
+  /** The job must be done within this long (ms) of its first batch. */
+  readonly deadlineMs: number | undefined;
+  /** Submit, then exit; a later run (or `llmap status`) collects. */
+  readonly detach: boolean;
+  /** What happens to a request whose batch item failed or expired. */
+  readonly onFailure: 'batch' | 'online' | 'fail';
+  /** Overrides of the provider's limits per batch. */
+  readonly maxRequests: number | undefined;
+  readonly maxBytes: number | undefined;
+  /** How often live batches are polled. */
+  readonly pollMs: number;
+}
+
 export interface Job {
   readonly task: Task;
   readonly input: TableInput;
@@ -86,6 +101,8 @@ export interface Job {
   /** USD the job may spend in all (its earlier runs included). */
   readonly budget: number | undefined;
   readonly prices: PriceTable;
+  /** Online calls, the provider's Batch API, or a choice between them by the deadline. */
+  readonly batch: BatchSettings;
   readonly execution: {
     /** Requests in flight, or `auto`: sized from latency and rate limits, up to `maxConcurrency`. */
     readonly concurrency: number | 'auto';

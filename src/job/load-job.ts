@@ -51,6 +51,21 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
   if (replay && options.cache === false) {
     throw new InputError('--replay/--offline answers only from the cache, so it cannot be combined with --no-cache');
   }
+  const model = modelSpec(
+    options.model ?? front.model ?? env['LLMAP_MODEL'] ?? `llama:${DEFAULT_LOCAL_MODEL}`,
+    options,
+    env,
+    replay,
+    cacheDir,
+  );
+  if (options.mode === 'batch' && model.provider === 'llama') {
+    throw new InputError(
+      `--mode batch sends the job to a provider's Batch API (openai:, anthropic:); ${model.provider}:${model.modelId} runs in this process`,
+    );
+  }
+  if (options.mode === 'online' && (options.detach || options.deadline !== undefined)) {
+    throw new InputError(`--${options.detach ? 'detach' : 'deadline'} needs --mode batch or --mode auto`);
+  }
   return {
     task: { kind: 'generate' },
     input,
@@ -62,13 +77,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       user: compileTemplate(promptSource.body, promptSource.origin),
     },
     schema,
-    model: modelSpec(
-      options.model ?? front.model ?? env['LLMAP_MODEL'] ?? `llama:${DEFAULT_LOCAL_MODEL}`,
-      options,
-      env,
-      replay,
-      cacheDir,
-    ),
+    model,
     sampling: {
       temperature: options.temperature ?? front.temperature,
       maxTokens: options.maxTokens ?? front.max_tokens,
@@ -83,6 +92,15 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       retryFailed: options.retryFailed ?? false,
     },
     cache: { dir: cacheDir, read: options.cache ?? true, replay },
+    batch: {
+      mode: replay || model.provider === 'llama' ? 'online' : options.mode,
+      deadlineMs: options.deadline,
+      detach: options.detach ?? false,
+      onFailure: options.onBatchFailure,
+      maxRequests: options.batchMaxRequests,
+      maxBytes: options.batchMaxBytes,
+      pollMs: Math.round(options.batchPoll * 1000),
+    },
     execution: {
       concurrency: options.concurrency,
       maxConcurrency: options.concurrency === 'auto' ? options.maxConcurrency : options.concurrency,
@@ -118,6 +136,9 @@ export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
   }
   if (job.model.provider === 'anthropic') {
     throw new InputError('Anthropic has no embeddings endpoint: use openai:<model> or llama:<file.gguf>');
+  }
+  if (job.batch.mode !== 'online') {
+    throw new InputError('`llmap embed` calls the embeddings endpoint online; --mode batch is for `llmap run`');
   }
   return {
     ...job,

@@ -14,6 +14,32 @@ const numberFlag = (flag: string, what: string, ok: (n: number) => boolean) =>
     return n;
   });
 
+/** `45s`, `90m`, `36h`, `2d` (or a number of seconds) → milliseconds. */
+const durationFlag = (flag: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(value));
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match?.[2] ?? 's') as 'ms'];
+    const ms = match ? Number(match[1]) * unit : Number.NaN;
+    if (!(ms > 0)) {
+      ctx.addIssue({ code: 'custom', message: `Expected \`${flag}\` to be a duration like 90m, 36h or 2d, got ${String(value)}` });
+      return z.NEVER;
+    }
+    return Math.round(ms);
+  });
+
+/** `200MB`, `1.5GB`, `500000` → bytes. */
+const sizeFlag = (flag: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$/i.exec(String(value));
+    const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[(match?.[2] ?? 'B').toUpperCase() as 'B'];
+    const bytes = match ? Math.floor(Number(match[1]) * unit) : Number.NaN;
+    if (!(bytes > 0)) {
+      ctx.addIssue({ code: 'custom', message: `Expected \`${flag}\` to be a size like 200MB, got ${String(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
 const positiveInt = (flag: string) => numberFlag(flag, 'a positive integer', (n) => Number.isInteger(n) && n > 0);
 const positiveNumber = (flag: string) => numberFlag(flag, 'a positive number', (n) => Number.isFinite(n) && n > 0);
 
@@ -96,6 +122,29 @@ export const RunOptionsSchema = z.object({
     .default('auto'),
   /** Only the first N rows (for a trial run). */
   limit: positiveInt('--limit').optional(),
+  /** `online`, `batch` (the provider's Batch API, half price, within 24 h) or `auto` (by --deadline). @default 'online' */
+  mode: z
+    .enum(['online', 'batch', 'auto'], {
+      error: (issue) => `Expected \`--mode\` to be online, batch or auto, got ${String(issue.input)}`,
+    })
+    .default('online'),
+  /** How long the job may take, counted from its first batch: `90m`, `36h`, `2d`. */
+  deadline: durationFlag('--deadline').optional(),
+  /** Batch mode: submit the batches and exit; run the same command again (or `llmap status`) to collect. */
+  detach: z.boolean().optional(),
+  /** Batch mode: requests whose batch item failed or expired go to a follow-up batch while time remains, then online
+   * (`batch`), online at once (`online`), or are recorded as failed (`fail`). @default 'batch' */
+  onBatchFailure: z
+    .enum(['batch', 'online', 'fail'], {
+      error: (issue) => `Expected \`--on-batch-failure\` to be batch, online or fail, got ${String(issue.input)}`,
+    })
+    .default('batch'),
+  /** Requests per batch (default: the provider's limit, OpenAI 50,000, Anthropic 100,000). */
+  batchMaxRequests: positiveInt('--batch-max-requests').optional(),
+  /** Bytes per batch: a number, or with KB/MB/GB (default: OpenAI 200 MB, Anthropic 256 MB). */
+  batchMaxBytes: sizeFlag('--batch-max-bytes').optional(),
+  /** Seconds between polls of live batches. @default 30 */
+  batchPoll: positiveNumber('--batch-poll').default(30),
 });
 
 export type RunOptions = z.input<typeof RunOptionsSchema>;

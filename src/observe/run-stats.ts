@@ -14,14 +14,24 @@ export class RunStats {
   /** Rows answered in this run without a paid call (cache, or an identical request). */
   cached = 0;
   retries = 0;
+  /** Rows left for a provider batch to answer (batch mode), in this pass over the table. */
+  deferred = 0;
   /** Tokens of the calls paid for in this run. */
   inputTokens = 0;
   outputTokens = 0;
+  /** Of those, the tokens a Batch API answered (paid at its discount). */
+  batchInputTokens = 0;
+  batchOutputTokens = 0;
   inFlight = 0;
 
   constructor(total: number, startedAt: number) {
     this.total = total;
     this.startedAt = startedAt;
+  }
+
+  /** A new pass over the table (batch mode): row outcomes are counted again; tokens and cache hits add up. */
+  startPass(): void {
+    this.ok = this.failed = this.invalid = this.resumed = this.deferred = 0;
   }
 
   get done(): number {
@@ -35,6 +45,8 @@ export class RunStats {
     else {
       this.inputTokens += outcome.inputTokens;
       this.outputTokens += outcome.outputTokens;
+      this.batchInputTokens += outcome.batchInputTokens ?? 0;
+      this.batchOutputTokens += outcome.batchOutputTokens ?? 0;
     }
   }
 }

@@ -9,6 +9,9 @@ import { createOpenAIChat, OPENAI_DEFAULT_BASE_URL } from './openai/openai-chat.
 import { createLlamaEmbeddings, type LlamaEmbeddingsSettings } from './llama/llama-embeddings.js';
 import { createOpenAIEmbeddings } from './openai/openai-embeddings.js';
 import type { ChatProvider, EmbeddingProvider } from './provider.js';
+import type { BatchApi, BatchLimits } from './batch/batch-api.js';
+import { createOpenAIBatch, OPENAI_BATCH_LIMITS } from './openai/openai-batch.js';
+import { ANTHROPIC_BATCH_LIMITS, createAnthropicBatch } from './anthropic/anthropic-batch.js';
 
 export interface ProviderSettings {
   readonly timeoutMs: number;
@@ -45,6 +48,40 @@ export function createProvider(model: ModelSpec, settings: ProviderSettings): Ch
     }
     case 'llama':
       return createLlamaChat({ ...localModelSettings(model, settings), parallel: model.local!.parallel });
+  }
+}
+
+/** The provider's Batch API for the model, with the job's overrides of its limits. */
+export function createBatchApi(
+  model: ModelSpec,
+  settings: Pick<ProviderSettings, 'timeoutMs'>,
+  limits: { readonly maxRequests?: number | undefined; readonly maxBytes?: number | undefined },
+): BatchApi {
+  const apiKey = model.apiKey?.reveal();
+  const withLimits = (defaults: BatchLimits): BatchLimits => ({
+    maxRequests: limits.maxRequests ?? defaults.maxRequests,
+    maxBytes: limits.maxBytes ?? defaults.maxBytes,
+  });
+  switch (model.provider) {
+    case 'openai': {
+      const baseUrl = openAIBaseUrls(model)[0]!;
+      return createOpenAIBatch({
+        baseUrl,
+        timeoutMs: settings.timeoutMs,
+        useMaxCompletionTokens: baseUrl.hostname === 'api.openai.com',
+        limits: withLimits(OPENAI_BATCH_LIMITS),
+        ...(apiKey ? { apiKey } : {}),
+      });
+    }
+    case 'anthropic':
+      return createAnthropicBatch({
+        baseUrl: model.baseUrls.length > 0 ? anthropicBase(model.baseUrls[0]!) : new URL(ANTHROPIC_DEFAULT_BASE_URL),
+        timeoutMs: settings.timeoutMs,
+        limits: withLimits(ANTHROPIC_BATCH_LIMITS),
+        ...(apiKey ? { apiKey } : {}),
+      });
+    case 'llama':
+      throw new Error('a local model has no Batch API');
   }
 }
 

@@ -22,6 +22,9 @@ export interface LedgerEntry {
   readonly latencyMs: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Of those tokens, the ones a Batch API answered (paid at its discount). */
+  readonly batchInputTokens?: number;
+  readonly batchOutputTokens?: number;
   readonly model: string;
   readonly providerRequestId?: string;
   /** True when the row caused no paid call (cache, or an identical request in the same run). */
@@ -67,6 +70,9 @@ export interface LedgerCounts {
   /** Tokens of paid calls. */
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Of those, the tokens a Batch API answered. */
+  readonly batchInputTokens: number;
+  readonly batchOutputTokens: number;
 }
 
 /**

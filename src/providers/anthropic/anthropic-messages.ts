@@ -20,30 +20,31 @@ export interface AnthropicMessagesSettings {
   readonly timeoutMs: number;
 }
 
+/** The Messages API body of a request (the online call's, and a batch request's `params`). */
+export function anthropicRequestBody(request: ChatRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: request.model,
+    max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages: request.messages,
+  };
+  if (request.system !== undefined) body['system'] = request.system;
+  if (request.temperature !== undefined) body['temperature'] = request.temperature;
+  if (request.schema) {
+    body['tools'] = [
+      {
+        name: TOOL_NAME,
+        description: `Record the answer (${request.schema.name}).`,
+        input_schema: request.schema.jsonSchema,
+      },
+    ];
+    body['tool_choice'] = { type: 'tool', name: TOOL_NAME };
+  }
+  return body;
+}
+
 export function createAnthropicMessages(settings: AnthropicMessagesSettings): ChatProvider {
   const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
   if (settings.apiKey) headers['x-api-key'] = settings.apiKey;
-
-  function requestBody(request: ChatRequest): string {
-    const body: Record<string, unknown> = {
-      model: request.model,
-      max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-      messages: request.messages,
-    };
-    if (request.system !== undefined) body['system'] = request.system;
-    if (request.temperature !== undefined) body['temperature'] = request.temperature;
-    if (request.schema) {
-      body['tools'] = [
-        {
-          name: TOOL_NAME,
-          description: `Record the answer (${request.schema.name}).`,
-          input_schema: request.schema.jsonSchema,
-        },
-      ];
-      body['tool_choice'] = { type: 'tool', name: TOOL_NAME };
-    }
-    return JSON.stringify(body);
-  }
 
   return {
     specificationVersion: 'v1',
@@ -54,7 +55,7 @@ export function createAnthropicMessages(settings: AnthropicMessagesSettings): Ch
     // sent, and every answer is validated locally.
     unsupportedSchemaParts: () => [],
     async doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
-      const response = await settings.http.postJson('/v1/messages', headers, requestBody(request), {
+      const response = await settings.http.postJson('/v1/messages', headers, JSON.stringify(anthropicRequestBody(request)), {
         timeoutMs: settings.timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -73,7 +74,7 @@ interface AnthropicErrorBody {
   error?: { type?: string; message?: string };
 }
 
-interface AnthropicMessage {
+export interface AnthropicMessage {
   id?: string;
   model?: string;
   content?: ({ type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown })[];
@@ -88,6 +89,16 @@ function parseMessage(url: string, body: string, requestId: string | undefined):
   } catch {
     throw responseShapeError(url, 'body is not JSON', body);
   }
+  return messageResult(url, message, requestId, body);
+}
+
+/** A message (parsed JSON) as the pipeline's result; `body` is quoted in shape errors. */
+export function messageResult(
+  url: string,
+  message: AnthropicMessage,
+  requestId: string | undefined,
+  body: string = JSON.stringify(message),
+): ChatResult {
   if (!Array.isArray(message.content)) throw responseShapeError(url, 'no content array', body);
   const toolUse = message.content.find((block) => block.type === 'tool_use');
   // A tool answer is already an object; it is handed on as JSON text so every provider's answer is parsed the same way.

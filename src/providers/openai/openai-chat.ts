@@ -21,8 +21,8 @@ export interface OpenAIChatSettings {
   readonly useMaxCompletionTokens: boolean;
 }
 
-export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
-  const headers: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
+/** The chat-completions body of a request (the online call's, and a batch line's `body`). */
+export function openAIRequestBuilder(useMaxCompletionTokens: boolean): (request: ChatRequest) => Record<string, unknown> {
   // The converted schema is the same for every row: convert once per schema object.
   const strictCache = new WeakMap<AnswerSchema, Record<string, unknown>>();
   const strictSchema = (schema: AnswerSchema) => {
@@ -33,15 +33,14 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
     }
     return converted;
   };
-
-  function requestBody(request: ChatRequest): string {
+  return (request) => {
     const messages: { role: string; content: string }[] = [];
     if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
     for (const message of request.messages) messages.push(message);
     const body: Record<string, unknown> = { model: request.model, messages };
     if (request.temperature !== undefined) body['temperature'] = request.temperature;
     if (request.maxTokens !== undefined) {
-      body[settings.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = request.maxTokens;
+      body[useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = request.maxTokens;
     }
     if (request.schema) {
       body['response_format'] = {
@@ -49,8 +48,13 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
         json_schema: { name: request.schema.name, schema: strictSchema(request.schema), strict: true },
       };
     }
-    return JSON.stringify(body);
-  }
+    return body;
+  };
+}
+
+export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
+  const headers: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
+  const requestBody = openAIRequestBuilder(settings.useMaxCompletionTokens);
 
   return {
     specificationVersion: 'v1',
@@ -59,7 +63,7 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
     capabilities: { structuredOutput: 'native' },
     unsupportedSchemaParts: (schema) => toOpenAIStrictSchema(schema.jsonSchema).dropped,
     async doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
-      const response = await settings.http.postJson('/chat/completions', headers, requestBody(request), {
+      const response = await settings.http.postJson('/chat/completions', headers, JSON.stringify(requestBody(request)), {
         timeoutMs: settings.timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -78,7 +82,7 @@ interface OpenAIErrorBody {
   error?: { message?: string };
 }
 
-interface OpenAICompletion {
+export interface OpenAICompletion {
   id?: string;
   model?: string;
   choices?: { message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }[];
@@ -92,6 +96,16 @@ function parseCompletion(url: string, body: string, requestId: string | undefine
   } catch {
     throw responseShapeError(url, 'body is not JSON', body);
   }
+  return completionResult(url, completion, requestId, body);
+}
+
+/** A chat completion (parsed JSON) as the pipeline's result; `body` is quoted in shape errors. */
+export function completionResult(
+  url: string,
+  completion: OpenAICompletion,
+  requestId: string | undefined,
+  body: string = JSON.stringify(completion),
+): ChatResult {
   const choice = completion.choices?.[0];
   if (!choice?.message) throw responseShapeError(url, 'no choices[0].message', body);
   if (choice.message.refusal) {
