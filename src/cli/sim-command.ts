@@ -35,6 +35,7 @@ export function simCommand(io: CliIo): Command {
     .option('--batch-expire-rate <p>', 'fraction of batches that expire with 70% of their items done', '0')
     .option('--batch-max-requests <n>', 'requests per batch input file', '50000')
     .option('--batch-max-file-bytes <n>', 'bytes per batch input file', '209715200')
+    .option('--batch-download-bytes-per-s <n>', 'send batch results at this rate (default: unlimited)')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: Record<string, string | undefined>) => {
       const number = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]));
@@ -56,6 +57,7 @@ export function simCommand(io: CliIo): Command {
         batchExpireRate: number('batchExpireRate'),
         batchMaxRequests: number('batchMaxRequests'),
         batchMaxFileBytes: number('batchMaxFileBytes'),
+        batchDownloadBytesPerS: number('batchDownloadBytesPerS'),
         apiKey: flags['apiKeyEnv'] === undefined ? undefined : io.env[flags['apiKeyEnv']],
       };
       const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimOptions;

@@ -52,6 +52,7 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
   const finish = (batch: MessageBatch) => {
     if (batch.results !== undefined) return;
     const cancelled = batch.cancelMs !== undefined;
+    if (!cancelled && batch.expires) submissions.expired();
     const done = cancelled
       ? Math.floor((batch.requests.length * (batch.cancelMs! - batch.createdMs)) / config.batchDelayMs)
       : batch.expires
@@ -202,6 +203,10 @@ export function createAnthropicBatches(config: SimConfig, now: () => number): An
             ? undefined
             : anthropicDialect.checkAuth(request.headers, config.apiKey, requestId);
         const reply = denied ?? route(method, path, body, requestId);
+        if (reply.status === 200 && method === 'GET' && path.endsWith('/results')) {
+          const headers = { 'content-type': 'application/binary', 'request-id': requestId };
+          return submissions.sendDownload(response, headers, reply.body, config.batchDownloadBytesPerS);
+        }
         response.writeHead(reply.status, {
           'content-type': 'application/json',
           'request-id': requestId,

@@ -105,6 +105,7 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
     if (at < batch.createdMs + config.batchDelayMs * 0.1) return 'validating';
     if (at < ends) return 'in_progress';
     if (batch.expires) {
+      if (batch.outputFileId === undefined) submissions.expired();
       finish(batch, 'expired', Math.floor(batch.lines.length * DONE_BEFORE_EXPIRY));
       return 'expired';
     }
@@ -363,6 +364,10 @@ export function createOpenAiBatches(config: SimConfig, now: () => number): OpenA
         const reply =
           route(method, path, query, request, body) ??
           openAiError(404, `Invalid URL (${method} ${path})`, 'invalid_request_error');
+        if (reply.status === 200 && method === 'GET' && path.endsWith('/content')) {
+          const headers = { 'content-type': 'application/octet-stream', 'x-request-id': requestId };
+          return submissions.sendDownload(response, headers, reply.body, config.batchDownloadBytesPerS);
+        }
         send(response, reply, requestId);
       });
       return true;

@@ -63,6 +63,8 @@ export interface SimOptions {
   batchMaxRequests?: number;
   /** Bytes per batch input file (OpenAI: 200 MB). @default 209715200 */
   batchMaxFileBytes?: number;
+  /** Batch results (output files, results streams) are sent at this many bytes a second. Unlimited when absent. */
+  batchDownloadBytesPerS?: number;
 }
 
 /** Options after validation, with defaults applied. */
@@ -85,6 +87,7 @@ export interface SimConfig {
   readonly batchExpireRate: number;
   readonly batchMaxRequests: number;
   readonly batchMaxFileBytes: number;
+  readonly batchDownloadBytesPerS: number | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -106,6 +109,7 @@ const KNOWN_OPTIONS = new Set([
   'batchExpireRate',
   'batchMaxRequests',
   'batchMaxFileBytes',
+  'batchDownloadBytesPerS',
 ]);
 
 /** Validates `options` and applies defaults; throws a `TypeError` naming the first bad option. */
@@ -186,6 +190,7 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
     batchExpireRate: rate('batchExpireRate'),
     batchMaxRequests: positiveInteger('batchMaxRequests') ?? 50_000,
     batchMaxFileBytes: positiveInteger('batchMaxFileBytes') ?? 200 * 1024 * 1024,
+    batchDownloadBytesPerS: positiveInteger('batchDownloadBytesPerS'),
   };
   const faultTotal = config.errorRate + config.timeoutRate + config.malformedRate + config.truncateRate;
   if (faultTotal > 1) {
