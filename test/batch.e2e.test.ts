@@ -81,3 +81,102 @@ for (const provider of ['openai', 'anthropic'] as const) {
     assert.deepEqual(shape, { n: 120_000, ids: 120_000, ok: 120_000 });
   });
 }
+
+/** A simulator where 3% of batch items fail and the second batch created expires with 70% of it done. */
+async function faultySim(): Promise<SimServer> {
+  // With seed 1, the expiry draws of the first four batches are 0.97, 0.07, 0.90, 0.98: only the second expires.
+  return startSim({ port: 0, seed: 1, batchDelayMs: 300, batchItemErrorRate: 0.03, batchExpireRate: 0.3 });
+}
+
+interface BatchJson {
+  rows: { ok: number; failed: number };
+  batch: { submitted: number; followUp: number; online: number; failedItems: number };
+}
+
+async function faultyRun(policy: string | undefined) {
+  const faulty = await faultySim();
+  try {
+    const dir = tempDir('batch-faults');
+    const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 3000);
+    const out = join(dir, 'out.parquet');
+    const result = await runCli([
+      'run', input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${faulty.url}/v1`, '-o', out,
+      '--mode', 'batch', '--batch-max-requests', '1000', '--batch-poll', '0.1', '--json',
+      ...(policy ? ['--on-batch-failure', policy] : []),
+    ]);
+    const summary = JSON.parse(result.stdout || '{}') as BatchJson;
+    const rows = await duckdbRows(
+      `SELECT _status AS status, _error AS error, count(*)::INTEGER AS n FROM '${out}' GROUP BY ALL ORDER BY n DESC`,
+    );
+    return { result, summary, rows, stats: faulty.stats() };
+  } finally {
+    await faulty.close();
+  }
+}
+
+test('3% failed items and one expired batch: a follow-up batch, then online, and every row ends ok', async () => {
+  const { result, summary, rows, stats } = await faultyRun(undefined);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(rows, [{ status: 'ok', error: null, n: 3000 }]);
+  assert.equal(stats.batches.expired, 1);
+  // 300 unexecuted items of the expired batch, and about 3% of the other 2,700, went to one follow-up batch.
+  assert.ok(summary.batch.followUp > 300 && summary.batch.followUp < 450, JSON.stringify(summary.batch));
+  assert.equal(stats.batches.created, 4);
+  assert.equal(stats.batches.resubmitted, 0, 'a follow-up batch carries new custom_ids');
+  // What failed again in the follow-up batch was asked online, once each.
+  assert.ok(summary.batch.online > 0, JSON.stringify(summary.batch));
+  assert.equal(stats.byStatus['200'], summary.batch.online);
+  assert.match(result.stderr, /failed or expired batch items: [\d,]+ sent to a follow-up batch · [\d,]+ asked online/);
+});
+
+test('--on-batch-failure online: failed items go online at once, with no follow-up batch', async () => {
+  const { result, summary, rows, stats } = await faultyRun('online');
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(rows, [{ status: 'ok', error: null, n: 3000 }]);
+  assert.equal(stats.batches.created, 3);
+  assert.equal(summary.batch.followUp, 0);
+  assert.ok(summary.batch.online > 300, JSON.stringify(summary.batch));
+  assert.equal(stats.byStatus['200'], summary.batch.online);
+});
+
+test('--on-batch-failure fail: failed items end failed with the batch’s reason, and nothing is asked again', async () => {
+  const { result, summary, rows, stats } = await faultyRun('fail');
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(stats.batches.created, 3);
+  assert.equal(stats.requests, 0, 'nothing asked online');
+  const failed = rows.filter((r) => r['status'] === 'failed');
+  const total = (list: typeof rows) => list.reduce((sum, r) => sum + (r['n'] as number), 0);
+  assert.equal(total(failed), summary.batch.failedItems);
+  assert.equal(total(rows.filter((r) => r['status'] === 'ok')) + total(failed), 3000);
+  // The expired batch's 300 unexecuted requests, and the items that failed with a server error.
+  const expired = failed.filter((r) => /^batch_expired: .*\(--on-batch-failure fail\)$/.test(r['error'] as string));
+  assert.equal(total(expired), 300);
+  assert.ok(failed.some((r) => /^HTTP 500.*\(in the batch\) \(--on-batch-failure fail\)$/.test(r['error'] as string)));
+});
+
+test('cached rows are answered at once and never submitted; --detach submits, exits 5, and a re-run collects', async () => {
+  const dir = tempDir('batch-cache');
+  const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 1000);
+  const env = { LLMAP_CACHE_DIR: join(dir, 'cache') };
+  const base = ['-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${sim.url}/v1`];
+  const online = await runCli(['run', input, ...base, '-o', join(dir, 'first.parquet'), '--limit', '400'], env);
+  assert.equal(online.code, 0, online.stderr);
+
+  sim.resetStats();
+  const args = ['run', input, ...base, '-o', join(dir, 'all.parquet'), '--mode', 'batch', '--batch-poll', '0.2'];
+  const detached = await runCli([...args, '--detach'], env);
+  assert.equal(detached.code, 5, detached.stderr);
+  assert.match(detached.stderr, /400 from the cache · 0 asked/);
+  assert.match(detached.stderr, /detached: 600 rows wait for their batches/);
+  assert.equal(sim.stats().batches.requests, 600, 'the 400 cached rows were not submitted');
+
+  const collected = await runCli(args, env);
+  assert.equal(collected.code, 0, collected.stderr);
+  assert.match(collected.stderr, /400 from the run state · 0 from the cache · 600 asked/);
+  assert.equal(sim.stats().batches.created, 1);
+  assert.equal(sim.stats().requests, 0);
+  const [shape] = await duckdbRows(
+    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE _status = 'ok')::INTEGER AS ok FROM '${join(dir, 'all.parquet')}'`,
+  );
+  assert.deepEqual(shape, { n: 1000, ok: 1000 });
+});

@@ -63,6 +63,7 @@ export async function runWithSignals(
 ): Promise<RunSummary> {
   const stop = new AbortController();
   let progress: ReturnType<typeof startProgress> | undefined;
+  let waitShown = { shape: '', at: 0 };
   const onSigint = () => {
     if (stop.signal.aborted) {
       io.stderr.write('\nllmap: quitting now; the output was not written\n');
@@ -86,7 +87,11 @@ export async function runWithSignals(
         progress = startProgress(stats, io.stderr, Date.now);
       },
       onBatchWait(live, rows) {
+        // A line when the batches change, and otherwise once a minute.
         const states = live.map((b) => b.providerStatus ?? b.state).join(', ');
+        const shape = `${live.length} ${live.map((b) => b.providerStatus?.split(' ')[0] ?? b.state).join()}`;
+        if (shape === waitShown.shape && Date.now() - waitShown.at < 60_000) return;
+        waitShown = { shape, at: Date.now() };
         const message = `llmap: waiting for ${live.length} batch(es) holding ${rows.toLocaleString('en-US')} row(s): ${states}`;
         if (progress) progress.note(message);
         else io.stderr.write(message + '\n');
