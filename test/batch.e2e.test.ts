@@ -180,3 +180,28 @@ test('cached rows are answered at once and never submitted; --detach submits, ex
   );
   assert.deepEqual(shape, { n: 1000, ok: 1000 });
 });
+
+test('--mode auto --deadline inside the batch window: batches are cancelled at the cutoff and the rest goes online', async () => {
+  const slow = await startSim({ port: 0, batchDelayMs: 60_000 });
+  try {
+    const dir = tempDir('batch-deadline');
+    const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 500);
+    const out = join(dir, 'out.parquet');
+    const started = Date.now();
+    const result = await runCli([
+      'run', input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${slow.url}/v1`, '-o', out,
+      '--mode', 'auto', '--deadline', '6s', '--rpm', '10000', '--batch-poll', '0.2', '--json',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /mode auto: the deadline is inside the 24 h batch window: batch until/);
+    const summary = JSON.parse(result.stdout) as BatchJson;
+    assert.equal(summary.rows.ok, 500);
+    // The batch was cancelled a few seconds in, with part of it done: the rest was asked online, before the deadline.
+    assert.ok(summary.batch.online > 0 && summary.batch.online < 500, JSON.stringify(summary.batch));
+    assert.equal(slow.stats().byStatus['200'], summary.batch.online);
+    assert.equal(summary.batch.followUp, 0, 'no follow-up batch once time is short');
+    assert.ok(Date.now() - started < 15_000);
+  } finally {
+    await slow.close();
+  }
+});
