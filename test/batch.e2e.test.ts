@@ -154,7 +154,7 @@ test('--on-batch-failure fail: failed items end failed with the batch’s reason
   assert.ok(failed.some((r) => /^HTTP 500.*\(in the batch\) \(--on-batch-failure fail\)$/.test(r['error'] as string)));
 });
 
-test('cached rows are answered at once and never submitted; --detach submits, exits 5, and a re-run collects', async () => {
+test('cached rows are answered at once and never submitted; --detach submits, exits 5, and `llmap status` collects', async () => {
   const dir = tempDir('batch-cache');
   const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 1000);
   const env = { LLMAP_CACHE_DIR: join(dir, 'cache') };
@@ -170,8 +170,17 @@ test('cached rows are answered at once and never submitted; --detach submits, ex
   assert.match(detached.stderr, /detached: 600 rows wait for their batches/);
   assert.equal(sim.stats().batches.requests, 600, 'the 400 cached rows were not submitted');
 
-  const collected = await runCli(args, env);
-  assert.equal(collected.code, 0, collected.stderr);
+  const stateDir = join(dir, '.llmap', 'all.parquet');
+  const pending = await runCli(['status', stateDir, '--no-poll'], env);
+  assert.match(pending.stdout, /stopped \(detached: 600 rows wait for provider batches\)/);
+  assert.match(pending.stdout, /batches: {3}1 in flight · 0 collected · requests 600 pending/);
+  // `llmap status` polls (running the job's command with --detach) until the batch has ended and the output is written.
+  let collected = await runCli(['status', stateDir], env);
+  for (let i = 0; i < 20 && !/finished/.test(collected.stdout); i++) {
+    await sleep(500);
+    collected = await runCli(['status', stateDir], env);
+  }
+  assert.match(collected.stdout, /state: {5}finished/);
   assert.match(collected.stderr, /400 from the run state · 0 from the cache · 600 asked/);
   assert.equal(sim.stats().batches.created, 1);
   assert.equal(sim.stats().requests, 0);

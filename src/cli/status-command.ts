@@ -1,7 +1,8 @@
 // `llmap status [STATE_DIR]`: a run's progress, running or stopped, and the command that resumes it.
 
 import { Command } from 'commander';
-import { costOf, DEFAULT_PRICES, priceOf } from '../cost/prices.js';
+import { spawnSync } from 'node:child_process';
+import { costOfPaid, DEFAULT_PRICES, priceOf, type PaidTokens } from '../cost/prices.js';
 import { formatCount } from '../observe/progress.js';
 import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-status.js';
 import type { CliIo } from './run-command.js';
@@ -11,16 +12,24 @@ export function statusCommand(io: CliIo): Command {
     .description("show a run's progress from its state directory: rows by status, cache hits, how to resume")
     .argument('[state-dir]', 'a run directory, or a .llmap directory holding several', '.llmap')
     .option('--json', 'print the status as JSON')
+    .option('--no-poll', 'batch mode: only read the run state, without polling the provider for its batches')
     .addHelpText(
       'after',
       `
 Examples:
   llmap status                          # every run under ./.llmap
-  llmap status data/.llmap/out.parquet  # one run`,
+  llmap status data/.llmap/out.parquet  # one run
+
+A stopped run with provider batches in flight is collected first: its command is run again with --detach, which
+polls the batches, downloads the ended ones, and writes the output once every row is answered.`,
     )
-    .action(async (dir: string, flags: { json?: boolean }) => {
+    .action(async (dir: string, flags: { json?: boolean; poll?: boolean }) => {
       const statuses: RunStatus[] = [];
-      for (const runDir of findRunDirs(dir)) statuses.push(await readRunStatus(runDir));
+      for (const runDir of findRunDirs(dir)) {
+        let status = await readRunStatus(runDir);
+        if (flags.poll !== false && collectBatches(status, io)) status = await readRunStatus(runDir);
+        statuses.push(status);
+      }
       if (flags.json) io.stdout.write(JSON.stringify(statuses.length === 1 ? statuses[0] : statuses) + '\n');
       else io.stdout.write(statuses.map(renderStatus).join('\n\n') + '\n');
     });
@@ -48,8 +57,18 @@ export function renderStatus(status: RunStatus): string {
     `  cache:     ${formatCount(counts.cached)} answered without a paid call`,
     `  in flight: ${formatCount(meta.inFlight)} request(s) at the last checkpoint`,
     `  tokens:    ${formatCount(counts.inputTokens)} in · ${formatCount(counts.outputTokens)} out (paid calls)` +
-      spend(meta.model, counts.inputTokens, counts.outputTokens),
+      spend(meta.model, counts),
   );
+  if (status.batches) {
+    const { counts: batches, live } = status.batches;
+    const inFlight = batches.batches.preparing + batches.batches.uploaded + batches.batches.submitted;
+    lines.push(
+      `  batches:   ${formatCount(inFlight)} in flight · ${formatCount(batches.batches.collected)} collected · requests ` +
+        `${formatCount(batches.items.pending)} pending, ${formatCount(batches.items.done)} answered, ` +
+        `${formatCount(batches.items.error)} failed`,
+      ...live.map((b) => `             ${b.batchId ?? b.localId}: ${b.providerStatus ?? b.state}`),
+    );
+  }
   if (status.activity !== 'running' && meta.command.length > 0) {
     lines.push(`  resume:    cd ${shellQuote(meta.cwd)} && llmap ${meta.command.map(shellQuote).join(' ')}`);
   }
@@ -57,11 +76,28 @@ export function renderStatus(status: RunStatus): string {
 }
 
 /** The paid tokens at the built-in prices, when the model is listed. */
-function spend(model: string | undefined, inputTokens: number, outputTokens: number): string {
+function spend(model: string | undefined, tokens: PaidTokens): string {
   const colon = model?.indexOf(':') ?? -1;
   const price = model && colon > 0 ? priceOf(DEFAULT_PRICES, model.slice(0, colon), model.slice(colon + 1)) : undefined;
   if (!price) return '';
-  return ` · $${costOf(price, inputTokens, outputTokens).toFixed(4)} at the prices of ${DEFAULT_PRICES.asOf}`;
+  const batch = tokens.batchInputTokens + tokens.batchOutputTokens > 0 ? ', batch-answered tokens at half price' : '';
+  return ` · $${costOfPaid(price, tokens).toFixed(4)} at the prices of ${DEFAULT_PRICES.asOf}${batch}`;
+}
+
+/** Runs a stopped batch job's own command again with --detach (it polls, downloads, and writes the output once
+ * every row is in); true when it ran. */
+function collectBatches(status: RunStatus, io: CliIo): boolean {
+  const { meta, batches } = status;
+  const inFlight = batches ? batches.counts.batches.submitted + batches.counts.batches.uploaded : 0;
+  if (!meta || status.activity === 'running' || inFlight === 0 || meta.command[0] !== 'run') return false;
+  io.stderr.write(`llmap: polling ${inFlight} batch(es) of ${meta.output}\n`);
+  const command = meta.command.filter((arg) => arg !== '--json');
+  spawnSync(process.execPath, [process.argv[1]!, ...command, ...(command.includes('--detach') ? [] : ['--detach'])], {
+    cwd: meta.cwd,
+    env: io.env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return true;
 }
 
 function formatAge(ms: number): string {

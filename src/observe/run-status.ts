@@ -3,7 +3,9 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BatchCounts, BatchRecord } from '../store/batch-store.js';
 import type { LedgerCounts, RunMeta } from '../store/ledger-store.js';
+import { BATCHES_FILE, openSqliteBatches } from '../store/sqlite/sqlite-batches.js';
 import { isAlive } from '../store/run-state.js';
 import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
 import { StateError } from '../store/state-error.js';
@@ -14,6 +16,8 @@ export interface RunStatus {
   readonly counts: LedgerCounts;
   /** `running` only while the process that owns the run is alive; a killed run reads `stopped`. */
   readonly activity: 'running' | 'stopped' | 'finished' | 'unknown';
+  /** Batch mode: the job's provider batches, and the live ones as of the last poll. */
+  readonly batches?: { readonly counts: BatchCounts; readonly live: readonly BatchRecord[] };
 }
 
 /** The run directories under `dir`: `dir` itself when it holds a ledger, else its subdirectories that do. */
@@ -33,7 +37,7 @@ export async function readRunStatus(dir: string): Promise<RunStatus> {
   try {
     const meta = await ledger.readMeta();
     const counts = await ledger.counts();
-    return { dir, meta, counts, activity: activityOf(meta) };
+    return { dir, meta, counts, activity: activityOf(meta), ...readBatches(dir) };
   } finally {
     await ledger.close();
   }
@@ -43,4 +47,14 @@ function activityOf(meta: RunMeta | undefined): RunStatus['activity'] {
   if (!meta) return 'unknown';
   if (meta.state === 'running') return isAlive(meta) ? 'running' : 'stopped';
   return meta.state;
+}
+
+function readBatches(dir: string): Pick<RunStatus, 'batches'> {
+  if (!existsSync(join(dir, BATCHES_FILE))) return {};
+  const store = openSqliteBatches(dir);
+  try {
+    return { batches: { counts: store.counts(), live: store.live() } };
+  } finally {
+    store.close();
+  }
 }
