@@ -214,3 +214,35 @@ test('--mode auto --deadline inside the batch window: batches are cancelled at t
     await slow.close();
   }
 });
+
+test('estimate --mode batch shows the batches and the discounted cost; the run pays batch prices and says what it saved', async () => {
+  const dir = tempDir('batch-estimate');
+  const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 1200);
+  const job = [input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${sim.url}/v1`, '--max-tokens', '40'];
+  const batch = ['-o', join(dir, 'out.parquet'), '--mode', 'batch', '--batch-max-requests', '500', '--batch-poll', '0.2'];
+  sim.resetStats();
+  const estimated = await runCli(['estimate', ...job, ...batch]);
+  assert.equal(estimated.code, 0, estimated.stderr);
+  assert.match(estimated.stdout, /batches: {11}3 of at most 500 requests/);
+  assert.match(estimated.stdout, /cost batch: .*\(−50%\) {2}← --mode batch/);
+  const estimate = JSON.parse((await runCli(['estimate', ...job, ...batch, '--json'])).stdout) as {
+    cost: { online: { max: number }; batch: { max: number } };
+  };
+  assert.ok(Math.abs(estimate.cost.batch.max - estimate.cost.online.max / 2) < 1e-12);
+  assert.equal(sim.stats().batches.created, 0, 'estimate submits nothing');
+
+  const ran = await runCli(['run', ...job, ...batch, '--json']);
+  assert.equal(ran.code, 0, ran.stderr);
+  const summary = JSON.parse(ran.stdout) as {
+    cost: { runUsd: number };
+    tokens: { input: number; output: number };
+    batch: { savedUsd: number; tokens: { input: number; output: number } };
+  };
+  assert.deepEqual(summary.batch.tokens, summary.tokens, 'every paid token was a batch token');
+  assert.ok(summary.cost.runUsd <= estimate.cost.batch.max);
+  // Half price: what was paid equals what was saved.
+  assert.ok(Math.abs(summary.batch.savedUsd - summary.cost.runUsd) < 1e-12, JSON.stringify(summary));
+  // `llmap status` prices the job the same way.
+  const status = await runCli(['status', join(dir, '.llmap', 'out.parquet')]);
+  assert.match(status.stdout, new RegExp(`\\$${summary.cost.runUsd.toFixed(4).replace('.', '\\.')} at the prices of .*batch-answered tokens at half price`));
+});

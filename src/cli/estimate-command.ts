@@ -79,13 +79,20 @@ export function renderEstimate(e: Estimate): string {
     `  input tokens:      ${formatCount(e.inputTokens)} (counted, o200k)`,
     `  output tokens:     ${output}`,
   ];
+  if (e.batches) {
+    lines.push(
+      `  batches:           ${formatCount(e.batches.count)} of at most ${formatCount(e.batches.maxRequests)} requests ` +
+        `(cached and recorded rows are not submitted)${e.mode === 'auto' ? '; auto picks batch or online by --deadline' : ''}`,
+    );
+  }
   if (e.cost) {
     const line = (mode: { max: number | undefined; expected: number | undefined }) =>
       `at most ${usd(mode.max)}${mode.expected === undefined ? '' : ` · expected ${usd(mode.expected)}`} ` +
       `(input alone ${usd(e.cost!.inputOnly * (mode === e.cost!.batch ? 1 - e.cost!.batchDiscount : 1))})`;
+    const chosen = (mode: 'online' | 'batch') => (e.mode === mode ? `  ← --mode ${e.mode}` : '');
     lines.push(
-      `  cost online:       ${line(e.cost.online)}`,
-      `  cost batch:        ${line(e.cost.batch)} (−${Math.round(e.cost.batchDiscount * 100)}%)`,
+      `  cost online:       ${line(e.cost.online)}${chosen('online')}`,
+      `  cost batch:        ${line(e.cost.batch)} (−${Math.round(e.cost.batchDiscount * 100)}%)${chosen('batch')}`,
       `  prices of ${e.pricesAsOf}; override with --prices FILE`,
     );
   } else if (e.model.startsWith('llama:')) {

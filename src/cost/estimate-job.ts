@@ -15,6 +15,8 @@ import { openDuckDB } from '../table/duckdb.js';
 import { rowIdentity } from '../table/row-identity.js';
 import { countPromptTokens } from './count-tokens.js';
 import { costOf, priceOf } from './prices.js';
+import { OPENAI_BATCH_LIMITS } from '../providers/openai/openai-batch.js';
+import { ANTHROPIC_BATCH_LIMITS } from '../providers/anthropic/anthropic-batch.js';
 
 export interface Estimate {
   readonly model: string;
@@ -33,6 +35,9 @@ export interface Estimate {
   readonly outputTokensExpected: number | undefined;
   readonly sampledRequests: number;
   readonly pricesAsOf: string;
+  /** The run's --mode, and (batch or auto) how many batches the requests to ask fill at the provider's limit. */
+  readonly mode: 'online' | 'batch' | 'auto';
+  readonly batches: { readonly count: number; readonly maxRequests: number } | undefined;
   /** USD, when the model's price is known. */
   readonly cost:
     | {
@@ -108,6 +113,8 @@ export async function estimateJob(job: Job, sampleRun?: { size: number; run: Sam
       outputTokensExpected,
       sampledRequests: sampled.length,
       pricesAsOf: job.prices.asOf,
+      mode: job.batch.mode,
+      batches: batchesFor(job, toAsk),
       cost: price
         ? {
             online: { max: priced(outputTokensMax, false), expected: priced(outputTokensExpected, false) },
@@ -122,4 +129,11 @@ export async function estimateJob(job: Job, sampleRun?: { size: number; run: Sam
     await ledger?.close();
     db.close();
   }
+}
+
+function batchesFor(job: Job, toAsk: number): Estimate['batches'] {
+  if (job.batch.mode === 'online' || job.model.provider === 'llama') return undefined;
+  const limits = job.model.provider === 'openai' ? OPENAI_BATCH_LIMITS : ANTHROPIC_BATCH_LIMITS;
+  const maxRequests = job.batch.maxRequests ?? limits.maxRequests;
+  return { count: Math.ceil(toAsk / maxRequests), maxRequests };
 }
