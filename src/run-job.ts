@@ -22,7 +22,13 @@ import { batchEmbeddings } from './executor/embed-batcher.js';
 import { countTextTokens } from './cost/count-tokens.js';
 import { Slots } from './executor/slots.js';
 import { startCheckpoints } from './executor/checkpoints.js';
-import { runPipeline, type PipelineResult, type RowRef, type RowTask, type StopReason } from './executor/run-pipeline.js';
+import {
+  runPipeline,
+  type PipelineResult,
+  type RowRef,
+  type RowTask,
+  type StopReason,
+} from './executor/run-pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './executor/retry.js';
 import { InputError } from './job/input-error.js';
 import type { Job } from './job/job.js';
@@ -285,13 +291,14 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       ? withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now })
       : undefined;
 
-    const newWriter = () => createTableWriter({
-      path: job.output.path,
-      format: job.output.format,
-      columns,
-      // A vector is kilobytes a row (1,536 floats are 6 KB): smaller row groups keep the final COPY in memory.
-      ...(embedTask ? { rowGroupSize: 1024, memoryLimit: '256MB' } : {}),
-    });
+    const newWriter = () =>
+      createTableWriter({
+        path: job.output.path,
+        format: job.output.format,
+        columns,
+        // A vector is kilobytes a row (1,536 floats are 6 KB): smaller row groups keep the final COPY in memory.
+        ...(embedTask ? { rowGroupSize: 1024, memoryLimit: '256MB' } : {}),
+      });
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,
       model: `${job.model.provider}:${job.model.modelId}`,
@@ -349,75 +356,79 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       readonly quarantine: Quarantine | undefined;
     }
     const runPass = async (): Promise<Pass> => {
-    const writer = newWriter();
-    const quarantine = createQuarantine(job.output.path);
-    const checkpoints = startCheckpoints(() => checkpoint('running'), CHECKPOINT_MS);
-    let result;
-    try {
-      result = await runPipeline(
-        {
-          source,
-          samples: job.samples,
-          identify: rowIdentity(job.identity.idColumn),
-          buildRequest: (row, sample) => buildRequest(template, row, sample),
-          address: (request) => ({ key: keyOf(request), promptHash: promptHash(request) }),
-          lookup: (rowIds) => openLedger.getMany(rowIds),
-          prefetch: (keys) => openCache.warm(keys),
-          reuse: (recorded, row, sample) => {
-            // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
-            if (job.cache.replay || retrying(recorded) || stale(recorded)) return undefined;
-            const outcome = outcomeFromEntry(recorded);
-            if (trustRowIds) return { outcome, key: recorded.requestKey, promptHash: recorded.promptHash };
-            const request = buildRequest(template, row, sample);
-            const key = keyOf(request);
-            return key === recorded.requestKey ? { outcome, key, promptHash: promptHash(request) } : undefined;
+      const writer = newWriter();
+      const quarantine = createQuarantine(job.output.path);
+      const checkpoints = startCheckpoints(() => checkpoint('running'), CHECKPOINT_MS);
+      let result;
+      try {
+        result = await runPipeline(
+          {
+            source,
+            samples: job.samples,
+            identify: rowIdentity(job.identity.idColumn),
+            buildRequest: (row, sample) => buildRequest(template, row, sample),
+            address: (request) => ({ key: keyOf(request), promptHash: promptHash(request) }),
+            lookup: (rowIds) => openLedger.getMany(rowIds),
+            prefetch: (keys) => openCache.warm(keys),
+            reuse: (recorded, row, sample) => {
+              // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
+              if (job.cache.replay || retrying(recorded) || stale(recorded)) return undefined;
+              const outcome = outcomeFromEntry(recorded);
+              if (trustRowIds) return { outcome, key: recorded.requestKey, promptHash: recorded.promptHash };
+              const request = buildRequest(template, row, sample);
+              const key = keyOf(request);
+              return key === recorded.requestKey ? { outcome, key, promptHash: promptHash(request) } : undefined;
+            },
+            answer: (task, earlier, signal) =>
+              answerRow(task.request, {
+                ...answerDeps,
+                provider: earlier && retrying(earlier) ? uncachedProvider : cachedProvider,
+                signal,
+              }),
+            record: (task, outcome) => {
+              // `not in cache` is not an answer: the next online run must ask it.
+              if (job.cache.replay && outcome.status === 'failed') return;
+              openLedger.record(ledgerEntry(task, outcome, checkedWith));
+            },
+            sink: (task, outcome) => {
+              const written = embedTask && typeof outcome.answer === 'string' ? vectors.output(outcome) : outcome;
+              writer.append(outputRow(task, written, answerNames, job.schema !== undefined, job.samples > 1));
+              if (outcome.status === 'invalid') {
+                quarantine.add({
+                  row: task.index,
+                  rowId: task.rowId,
+                  error: outcome.error ?? '',
+                  raw: outcome.raw ?? '',
+                  model: outcome.model,
+                });
+              }
+            },
           },
-          answer: (task, earlier, signal) =>
-            answerRow(task.request, {
-              ...answerDeps,
-              provider: earlier && retrying(earlier) ? uncachedProvider : cachedProvider,
-              signal,
-            }),
-          record: (task, outcome) => {
-            // `not in cache` is not an answer: the next online run must ask it.
-            if (job.cache.replay && outcome.status === 'failed') return;
-            openLedger.record(ledgerEntry(task, outcome, checkedWith));
+          {
+            slots,
+            maxWaiting: Math.max(10_000, job.execution.maxConcurrency * 100),
+            drainMs: job.execution.drainMs,
+            stats,
+            ...(deps.stopSignal ? { stopSignal: deps.stopSignal } : {}),
           },
-          sink: (task, outcome) => {
-            const written = embedTask && typeof outcome.answer === 'string' ? vectors.output(outcome) : outcome;
-            writer.append(outputRow(task, written, answerNames, job.schema !== undefined, job.samples > 1));
-            if (outcome.status === 'invalid') {
-              quarantine.add({
-                row: task.index,
-                rowId: task.rowId,
-                error: outcome.error ?? '',
-                raw: outcome.raw ?? '',
-                model: outcome.model,
-              });
-            }
-          },
-        },
-        {
-          slots,
-          maxWaiting: Math.max(10_000, job.execution.maxConcurrency * 100),
-          drainMs: job.execution.drainMs,
-          stats,
-          ...(deps.stopSignal ? { stopSignal: deps.stopSignal } : {}),
-        },
-      );
-      // The batch being filled is submitted; a batch API that refuses the run stops it like a provider would.
-      await batchMode?.flush(deps.stopSignal);
-    } catch (error) {
-      await checkpoints.stop().catch(() => undefined);
-      writer.abort();
-      quarantine.abort();
-      if (ApiCallError.isInstance(error) && error.stopsRun && result) {
-        return { result: { stopped: { kind: 'provider', message: error.message } }, writer: undefined, quarantine: undefined };
+        );
+        // The batch being filled is submitted; a batch API that refuses the run stops it like a provider would.
+        await batchMode?.flush(deps.stopSignal);
+      } catch (error) {
+        await checkpoints.stop().catch(() => undefined);
+        writer.abort();
+        quarantine.abort();
+        if (ApiCallError.isInstance(error) && error.stopsRun && result) {
+          return {
+            result: { stopped: { kind: 'provider', message: error.message } },
+            writer: undefined,
+            quarantine: undefined,
+          };
+        }
+        throw error;
       }
-      throw error;
-    }
-    await checkpoints.stop();
-    return { result, writer, quarantine };
+      await checkpoints.stop();
+      return { result, writer, quarantine };
     };
 
     let pass = await runPass();

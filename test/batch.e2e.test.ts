@@ -100,8 +100,23 @@ async function faultyRun(policy: string | undefined) {
     const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 3000);
     const out = join(dir, 'out.parquet');
     const result = await runCli([
-      'run', input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${faulty.url}/v1`, '-o', out,
-      '--mode', 'batch', '--batch-max-requests', '1000', '--batch-poll', '0.1', '--json',
+      'run',
+      input,
+      '-p',
+      PROMPT,
+      '-m',
+      'openai:gpt-4o-mini',
+      '--base-url',
+      `${faulty.url}/v1`,
+      '-o',
+      out,
+      '--mode',
+      'batch',
+      '--batch-max-requests',
+      '1000',
+      '--batch-poll',
+      '0.1',
+      '--json',
       ...(policy ? ['--on-batch-failure', policy] : []),
     ]);
     const summary = JSON.parse(result.stdout || '{}') as BatchJson;
@@ -198,8 +213,25 @@ test('--mode auto --deadline inside the batch window: batches are cancelled at t
     const out = join(dir, 'out.parquet');
     const started = Date.now();
     const result = await runCli([
-      'run', input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${slow.url}/v1`, '-o', out,
-      '--mode', 'auto', '--deadline', '6s', '--rpm', '10000', '--batch-poll', '0.2', '--json',
+      'run',
+      input,
+      '-p',
+      PROMPT,
+      '-m',
+      'openai:gpt-4o-mini',
+      '--base-url',
+      `${slow.url}/v1`,
+      '-o',
+      out,
+      '--mode',
+      'auto',
+      '--deadline',
+      '6s',
+      '--rpm',
+      '10000',
+      '--batch-poll',
+      '0.2',
+      '--json',
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /mode auto: the deadline is inside the 24 h batch window: batch until/);
@@ -219,7 +251,16 @@ test('estimate --mode batch shows the batches and the discounted cost; the run p
   const dir = tempDir('batch-estimate');
   const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 1200);
   const job = [input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${sim.url}/v1`, '--max-tokens', '40'];
-  const batch = ['-o', join(dir, 'out.parquet'), '--mode', 'batch', '--batch-max-requests', '500', '--batch-poll', '0.2'];
+  const batch = [
+    '-o',
+    join(dir, 'out.parquet'),
+    '--mode',
+    'batch',
+    '--batch-max-requests',
+    '500',
+    '--batch-poll',
+    '0.2',
+  ];
   sim.resetStats();
   const estimated = await runCli(['estimate', ...job, ...batch]);
   assert.equal(estimated.code, 0, estimated.stderr);
@@ -244,5 +285,10 @@ test('estimate --mode batch shows the batches and the discounted cost; the run p
   assert.ok(Math.abs(summary.batch.savedUsd - summary.cost.runUsd) < 1e-12, JSON.stringify(summary));
   // `llmap status` prices the job the same way.
   const status = await runCli(['status', join(dir, '.llmap', 'out.parquet')]);
-  assert.match(status.stdout, new RegExp(`\\$${summary.cost.runUsd.toFixed(4).replace('.', '\\.')} at the prices of .*batch-answered tokens at half price`));
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `\\$${summary.cost.runUsd.toFixed(4).replace('.', '\\.')} at the prices of .*batch-answered tokens at half price`,
+    ),
+  );
 });

@@ -18,7 +18,7 @@ export function renderSummary(summary: RunSummary): string {
       (summary.cost
         ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
         : ''),
-    `  output: ${summary.output || "not written yet (rows wait for batches)"}`,
+    `  output: ${summary.output || 'not written yet (rows wait for batches)'}`,
     ...summary.notes.map((note) => `  ${note}`),
   ];
   if (summary.batch) lines.push(...batchLines(summary));

@@ -147,7 +147,11 @@ export function withJobOptions(command: Command): Command {
     .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
     .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
     .option('--parallel <n>', 'llama: models: sequences answered at once (continuous batching)', '4')
-    .option('--mode <online|batch|auto>', "online calls, the provider's Batch API (half price, within 24 h), or auto by --deadline", 'online')
+    .option(
+      '--mode <online|batch|auto>',
+      "online calls, the provider's Batch API (half price, within 24 h), or auto by --deadline",
+      'online',
+    )
     .option('--deadline <duration>', 'the job must be done within this long of its first batch: 90m, 36h, 2d')
     .option('--detach', 'batch mode: submit the batches and exit (5); the same command again collects them')
     .option(

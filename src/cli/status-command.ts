@@ -94,7 +94,7 @@ function collectBatches(status: RunStatus, io: CliIo): boolean {
   const command = meta.command.filter((arg) => arg !== '--json');
   spawnSync(process.execPath, [process.argv[1]!, ...command, ...(command.includes('--detach') ? [] : ['--detach'])], {
     cwd: meta.cwd,
-    env: io.env as NodeJS.ProcessEnv,
+    env: io.env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return true;

@@ -54,32 +54,20 @@ export interface AnswerRowDeps extends RetryDeps {
 
 export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {
   const started = deps.now();
-  const tally = {
-    attempts: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    batchInputTokens: 0,
-    batchOutputTokens: 0,
-    model: '',
-    cached: true,
-  };
+  const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '', cached: true };
+  const batchTokens = { batchInputTokens: 0, batchOutputTokens: 0 };
   const call = async (req: ChatRequest, provider: ChatProvider = deps.provider) => {
-    const attempted = await withRetry(
-      () => provider.doGenerate(req, signalOption(deps.signal)),
-      deps.retry,
-      deps,
-      {
-        ...signalOption(deps.signal),
-        ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
-      },
-    );
+    const attempted = await withRetry(() => provider.doGenerate(req, signalOption(deps.signal)), deps.retry, deps, {
+      ...signalOption(deps.signal),
+      ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+    });
     tally.attempts += attempted.attempts;
     if (attempted.ok) {
       tally.inputTokens += attempted.value.usage.inputTokens;
       tally.outputTokens += attempted.value.usage.outputTokens;
       if (attempted.value.batch) {
-        tally.batchInputTokens += attempted.value.usage.inputTokens;
-        tally.batchOutputTokens += attempted.value.usage.outputTokens;
+        batchTokens.batchInputTokens += attempted.value.usage.inputTokens;
+        batchTokens.batchOutputTokens += attempted.value.usage.outputTokens;
       }
       tally.model = attempted.value.model || tally.model;
       tally.cached &&= attempted.value.cached === true;
@@ -93,6 +81,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
     result?: ChatResult,
   ): RowOutcome => ({
     ...tally,
+    ...(batchTokens.batchInputTokens + batchTokens.batchOutputTokens > 0 ? batchTokens : {}),
     finishedAt: deps.now(),
     latencyMs: deps.now() - started,
     ...(result?.providerRequestId === undefined ? {} : { providerRequestId: result.providerRequestId }),

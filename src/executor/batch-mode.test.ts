@@ -39,8 +39,7 @@ const apis: Record<string, () => BatchApi> = {
       useMaxCompletionTokens: false,
       limits: OPENAI_BATCH_LIMITS,
     }),
-  anthropic: () =>
-    createAnthropicBatch({ baseUrl: new URL(sim.url), timeoutMs: 5000, limits: ANTHROPIC_BATCH_LIMITS }),
+  anthropic: () => createAnthropicBatch({ baseUrl: new URL(sim.url), timeoutMs: 5000, limits: ANTHROPIC_BATCH_LIMITS }),
 };
 
 function mode(api: BatchApi, store: BatchStore, overrides: Partial<BatchModeOptions> = {}) {
@@ -73,10 +72,14 @@ for (const provider of ['openai', 'anthropic']) {
 
     // What a run did before dying: recorded the batch, uploaded its file (OpenAI), created it, and no more.
     const store = openSqliteBatches(dir);
-    const lines = requests.map((request, i) => api.line(`${keyOf(request).slice(0, 56)}-1`, request));
+    const lines = requests.map((request) => api.line(`${keyOf(request).slice(0, 56)}-1`, request));
     store.add(
       { localId: 'dying', state: 'preparing', createdAt: Date.now(), requests: 3 },
-      requests.map((request) => ({ customId: `${keyOf(request).slice(0, 56)}-1`, requestKey: keyOf(request), attempt: 1 })),
+      requests.map((request) => ({
+        customId: `${keyOf(request).slice(0, 56)}-1`,
+        requestKey: keyOf(request),
+        attempt: 1,
+      })),
     );
     const fileId = await api.upload('dying', lines);
     if (fileId) store.update('dying', { state: 'uploaded', fileId });

@@ -90,7 +90,7 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
   let bytes = 0;
   const queued = new Set<string>();
   const submissions = new Set<Promise<void>>();
-  let submitError: unknown;
+  let submitError: Error | undefined;
 
   /** Retries a batch API call on transient errors, with backoff. */
   async function retrying<T>(what: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -99,21 +99,22 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
         return await call();
       } catch (error) {
         const transient = ApiCallError.isInstance(error) && error.isRetryable && !error.stopsRun;
-        if (!transient || attempt >= apiAttempts || signal?.aborted) {
-          if (ApiCallError.isInstance(error)) {
-            throw new ApiCallError({
-              message: `${api.provider} batch API, ${what}: ${error.message}`,
-              isRetryable: false,
-              stopsRun: error.stopsRun,
-              ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
-              cause: error,
-            });
-          }
-          throw error;
-        }
+        if (!transient || attempt >= apiAttempts || signal?.aborted) throw apiFailure(what, error);
         await options.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)), signal);
       }
     }
+  }
+
+  /** A batch API call that failed for good, saying which step it was. */
+  function apiFailure(what: string, error: unknown): Error {
+    if (!ApiCallError.isInstance(error)) return error instanceof Error ? error : new Error(String(error));
+    return new ApiCallError({
+      message: `${api.provider} batch API, ${what}: ${error.message}`,
+      isRetryable: false,
+      stopsRun: error.stopsRun,
+      ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+      cause: error,
+    });
   }
 
   const taken = () => new Set(store.live().flatMap((b) => (b.batchId ? [b.batchId] : [])));
@@ -129,10 +130,14 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
       } catch (error) {
         const transient = ApiCallError.isInstance(error) && error.isRetryable && !error.stopsRun;
         if (!transient || attempt >= apiAttempts || signal?.aborted) {
-          return retrying('create', () => Promise.reject(error), signal);
+          throw apiFailure('create', error);
         }
         // A create that timed out may still have created the batch: look before creating another.
-        batchId = await retrying('find', () => api.find({ localId, ...(fileId ? { fileId } : {}), since, requests }, taken(), signal), signal);
+        batchId = await retrying(
+          'find',
+          () => api.find({ localId, ...(fileId ? { fileId } : {}), since, requests }, taken(), signal),
+          signal,
+        );
         if (batchId === undefined) await options.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)), signal);
       }
     }
@@ -156,7 +161,7 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
       .catch((error: unknown) => {
         // Nothing reached the provider for good: the batch is forgotten, and its rows are asked again next time.
         store.drop(localId);
-        submitError ??= error;
+        submitError ??= error instanceof Error ? error : new Error(String(error));
       })
       .finally(() => submissions.delete(submission));
     submissions.add(submission);
@@ -170,7 +175,8 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
       const size = Buffer.byteLength(line) + 1;
       if (
         items.length > 0 &&
-        (items.length + 1 > api.limits.maxRequests || bytes + size + api.overheadBytes(items.length + 1) > api.limits.maxBytes)
+        (items.length + 1 > api.limits.maxRequests ||
+          bytes + size + api.overheadBytes(items.length + 1) > api.limits.maxBytes)
       ) {
         startBatch();
       }
@@ -192,7 +198,13 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
 
   const timeRemains = () => options.cutoffAt === undefined || now() + options.windowMs <= options.cutoffAt;
 
-  async function afterFailure(request: ChatRequest, key: string, attempt: number, error: string, callOptions: CallOptions) {
+  async function afterFailure(
+    request: ChatRequest,
+    key: string,
+    attempt: number,
+    error: string,
+    callOptions: CallOptions,
+  ) {
     switch (options.onFailure) {
       case 'fail':
         counts.failedItems++;
@@ -275,7 +287,12 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
           'find',
           () =>
             api.find(
-              { localId: batch.localId, ...(batch.fileId ? { fileId: batch.fileId } : {}), since: batch.createdAt, requests: batch.requests },
+              {
+                localId: batch.localId,
+                ...(batch.fileId ? { fileId: batch.fileId } : {}),
+                since: batch.createdAt,
+                requests: batch.requests,
+              },
               taken(),
               signal,
             ),
@@ -285,9 +302,11 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
           store.update(batch.localId, { state: 'submitted', batchId: found });
           notes.push(`batch ${found} was created before the last run stopped, and is tracked`);
         } else if (batch.fileId !== undefined) {
-          const batchId = await retrying('create', () => api.create(batch.localId, batch.fileId, [], signal), signal).catch(
-            () => undefined,
-          );
+          const batchId = await retrying(
+            'create',
+            () => api.create(batch.localId, batch.fileId, [], signal),
+            signal,
+          ).catch(() => undefined);
           if (batchId === undefined) store.drop(batch.localId);
           else store.update(batch.localId, { state: 'submitted', batchId });
         } else {
@@ -316,12 +335,14 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
         if (!cancelled && options.cutoffAt !== undefined && now() >= options.cutoffAt) {
           cancelled = true;
           for (const batch of store.live()) {
-            if (batch.batchId) await retrying('cancel', () => api.cancel(batch.batchId!, signal), signal).catch(() => undefined);
+            if (batch.batchId)
+              await retrying('cancel', () => api.cancel(batch.batchId!, signal), signal).catch(() => undefined);
           }
           continue;
         }
         try {
-          const untilCutoff = options.cutoffAt !== undefined && !cancelled ? Math.max(0, options.cutoffAt - now()) : Infinity;
+          const untilCutoff =
+            options.cutoffAt !== undefined && !cancelled ? Math.max(0, options.cutoffAt - now()) : Infinity;
           await options.sleep(Math.min(options.pollMs, untilCutoff), signal);
         } catch {
           return false;

@@ -44,7 +44,11 @@ export function planBatch({ settings, now, requests, rpm, firstBatchAt }: PlanIn
   const cutoffAt = deadlineAt - onlineMs;
   const at = new Date(cutoffAt).toISOString();
   if (settings.mode === 'batch') {
-    return { batch: true, cutoffAt, note: `mode batch with a deadline: batches still running at ${at} are cancelled and finished online` };
+    return {
+      batch: true,
+      cutoffAt,
+      note: `mode batch with a deadline: batches still running at ${at} are cancelled and finished online`,
+    };
   }
   if (left >= BATCH_WINDOW_MS + onlineMs) {
     return { batch: true, cutoffAt, note: 'mode auto: the deadline allows the 24 h batch window: batch (half price)' };

@@ -21,7 +21,10 @@ const durationFlag = (flag: string) =>
     const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match?.[2] ?? 's') as 'ms'];
     const ms = match ? Number(match[1]) * unit : Number.NaN;
     if (!(ms > 0)) {
-      ctx.addIssue({ code: 'custom', message: `Expected \`${flag}\` to be a duration like 90m, 36h or 2d, got ${String(value)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `Expected \`${flag}\` to be a duration like 90m, 36h or 2d, got ${String(value)}`,
+      });
       return z.NEVER;
     }
     return Math.round(ms);

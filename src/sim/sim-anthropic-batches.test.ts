@@ -58,7 +58,14 @@ test('a message batch is created, polled until it ends, and its results stream b
   assert.equal(first.type, 'succeeded');
   const direct = await anthropic.messages.create(request(0).params);
   assert.deepEqual(first.type === 'succeeded' ? first.message.content : undefined, direct.content);
-  assert.deepEqual(sim.stats().messageBatches, { created: 1, requests: 12, resubmitted: 0 });
+  assert.deepEqual(sim.stats().messageBatches, {
+    created: 1,
+    requests: 12,
+    resubmitted: 0,
+    expired: 0,
+    downloads: 1,
+    downloading: 0,
+  });
 });
 
 test('bad params, item failures and expiry end as errored or expired results; creation checks custom_ids', async () => {

@@ -87,7 +87,14 @@ test('a batch is uploaded, created, polled to completion and its output joins ba
   const direct = await openai.chat.completions.create(request(3).body as never);
   assert.equal(line.response.body.choices![0]!.message.content, direct.choices[0]!.message.content);
   assert.equal(line.response.body.object, 'chat.completion');
-  assert.deepEqual(sim.stats().batches, { created: 1, requests: 20, resubmitted: 0 });
+  assert.deepEqual(sim.stats().batches, {
+    created: 1,
+    requests: 20,
+    resubmitted: 0,
+    expired: 0,
+    downloads: 1,
+    downloading: 0,
+  });
 });
 
 test('failed items go to the error file with their status; an expired batch keeps what was done', async () => {

@@ -23,6 +23,7 @@ test('applies defaults', () => {
     batchExpireRate: 0,
     batchMaxRequests: 50_000,
     batchMaxFileBytes: 200 * 1024 * 1024,
+    batchDownloadBytesPerS: undefined,
   });
 });
 

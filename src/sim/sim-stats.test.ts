@@ -36,8 +36,8 @@ describe('GET /stats', () => {
       // The repair turn (same first message, longer conversation) is a prompt of its own.
       prompts: { distinct: 4, answeredMoreThanOnce: 1 },
       embeddings: { requests: 0, inputs: 0 },
-      batches: { created: 0, requests: 0, resubmitted: 0 },
-      messageBatches: { created: 0, requests: 0, resubmitted: 0 },
+      batches: { created: 0, requests: 0, resubmitted: 0, expired: 0, downloads: 0, downloading: 0 },
+      messageBatches: { created: 0, requests: 0, resubmitted: 0, expired: 0, downloads: 0, downloading: 0 },
     });
   });
 
@@ -79,8 +79,8 @@ describe('GET /stats', () => {
       prompts: { distinct: 0, answeredMoreThanOnce: 0 },
       embeddings: { requests: 0, inputs: 0 },
       perPrompt: {},
-      batches: { created: 0, requests: 0, resubmitted: 0 },
-      messageBatches: { created: 0, requests: 0, resubmitted: 0 },
+      batches: { created: 0, requests: 0, resubmitted: 0, expired: 0, downloads: 0, downloading: 0 },
+      messageBatches: { created: 0, requests: 0, resubmitted: 0, expired: 0, downloads: 0, downloading: 0 },
     });
   });
 });

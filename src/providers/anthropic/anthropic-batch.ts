@@ -49,7 +49,9 @@ export function createAnthropicBatch(settings: AnthropicBatchSettings): BatchApi
     errorMessage: (body) => (body as { error?: { message?: string } }).error?.message,
   });
   const getBatch = async (id: string, signal?: AbortSignal) =>
-    JSON.parse((await http.call({ method: 'GET', path: `/v1/messages/batches/${id}`, ...opt(signal) })).body) as MessageBatch;
+    JSON.parse(
+      (await http.call({ method: 'GET', path: `/v1/messages/batches/${id}`, ...opt(signal) })).body,
+    ) as MessageBatch;
   const total = (batch: MessageBatch) => Object.values(batch.request_counts ?? {}).reduce((sum, n) => sum + n, 0);
 
   return {

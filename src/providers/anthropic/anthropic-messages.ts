@@ -55,10 +55,15 @@ export function createAnthropicMessages(settings: AnthropicMessagesSettings): Ch
     // sent, and every answer is validated locally.
     unsupportedSchemaParts: () => [],
     async doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
-      const response = await settings.http.postJson('/v1/messages', headers, JSON.stringify(anthropicRequestBody(request)), {
-        timeoutMs: settings.timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const response = await settings.http.postJson(
+        '/v1/messages',
+        headers,
+        JSON.stringify(anthropicRequestBody(request)),
+        {
+          timeoutMs: settings.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
       const rateLimit = anthropicRateLimitInfo(response.headers, Date.now());
       if (response.status < 200 || response.status >= 300) {
         throw apiErrorFromResponse(response, (body) => (body as AnthropicErrorBody).error?.message, rateLimit);

@@ -38,7 +38,8 @@ export function createApiHttp(options: ApiHttpOptions): ApiHttp {
   const openPool = () =>
     (pool ??= import('undici').then(({ Pool }) => new Pool(options.baseUrl.origin, { connections: 4 })));
   const basePath = options.baseUrl.pathname.replace(/\/+$/, '');
-  const target = (path: string) => (/^https?:\/\//.test(path) ? new URL(path).pathname + new URL(path).search : basePath + path);
+  const target = (path: string) =>
+    /^https?:\/\//.test(path) ? new URL(path).pathname + new URL(path).search : basePath + path;
 
   async function send(request: ApiRequest) {
     const path = target(request.path);
@@ -72,21 +73,24 @@ export function createApiHttp(options: ApiHttpOptions): ApiHttp {
     }
   }
 
-  async function failure(response: { statusCode: number; headers: HttpResponse['headers'] }, body: string, url: string) {
-    return apiErrorFromResponse({ status: response.statusCode, headers: response.headers, body, url }, options.errorMessage);
+  function failure(response: { statusCode: number; headers: HttpResponse['headers'] }, body: string, url: string) {
+    return apiErrorFromResponse(
+      { status: response.statusCode, headers: response.headers, body, url },
+      options.errorMessage,
+    );
   }
 
   return {
     async call(request) {
       const { response, url } = await send(request);
       const body = await response.body.text();
-      if (response.statusCode < 200 || response.statusCode >= 300) throw await failure(response, body, url);
+      if (response.statusCode < 200 || response.statusCode >= 300) throw failure(response, body, url);
       return { status: response.statusCode, headers: response.headers, body, url };
     },
     async *lines(request) {
       const { response, url } = await send(request);
       if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw await failure(response, await response.body.text(), url);
+        throw failure(response, await response.body.text(), url);
       }
       let rest = '';
       try {
@@ -98,7 +102,12 @@ export function createApiHttp(options: ApiHttpOptions): ApiHttp {
         }
       } catch (error) {
         if (request.signal?.aborted) throw error;
-        throw new ApiCallError({ message: `download cut off: ${(error as Error).message} (${url})`, url, isRetryable: true, cause: error });
+        throw new ApiCallError({
+          message: `download cut off: ${(error as Error).message} (${url})`,
+          url,
+          isRetryable: true,
+          cause: error,
+        });
       }
       if (rest.trim() !== '') yield rest;
     },

@@ -22,7 +22,9 @@ export interface OpenAIChatSettings {
 }
 
 /** The chat-completions body of a request (the online call's, and a batch line's `body`). */
-export function openAIRequestBuilder(useMaxCompletionTokens: boolean): (request: ChatRequest) => Record<string, unknown> {
+export function openAIRequestBuilder(
+  useMaxCompletionTokens: boolean,
+): (request: ChatRequest) => Record<string, unknown> {
   // The converted schema is the same for every row: convert once per schema object.
   const strictCache = new WeakMap<AnswerSchema, Record<string, unknown>>();
   const strictSchema = (schema: AnswerSchema) => {
@@ -63,10 +65,15 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
     capabilities: { structuredOutput: 'native' },
     unsupportedSchemaParts: (schema) => toOpenAIStrictSchema(schema.jsonSchema).dropped,
     async doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
-      const response = await settings.http.postJson('/chat/completions', headers, JSON.stringify(requestBody(request)), {
-        timeoutMs: settings.timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const response = await settings.http.postJson(
+        '/chat/completions',
+        headers,
+        JSON.stringify(requestBody(request)),
+        {
+          timeoutMs: settings.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
       const rateLimit = openAiRateLimitInfo(response.headers);
       if (response.status < 200 || response.status >= 300) {
         throw apiErrorFromResponse(response, (body) => (body as OpenAIErrorBody).error?.message, rateLimit);

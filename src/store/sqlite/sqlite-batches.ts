@@ -78,10 +78,12 @@ export function openSqliteBatches(stateDir: string, options: { fresh?: boolean }
   const saveError = db.prepare(
     "UPDATE items SET state = 'error', error = ?, retryable = ? WHERE custom_id = ? AND local_id = ? AND state <> 'done'",
   );
-  const add = db.transaction((batch: BatchRecord, items: readonly Pick<BatchItem, 'customId' | 'requestKey' | 'attempt'>[]) => {
-    insertBatch.run(batchParams(batch));
-    for (const item of items) insertItem.run(item.customId, batch.localId, item.requestKey, item.attempt);
-  });
+  const add = db.transaction(
+    (batch: BatchRecord, items: readonly Pick<BatchItem, 'customId' | 'requestKey' | 'attempt'>[]) => {
+      insertBatch.run(batchParams(batch));
+      for (const item of items) insertItem.run(item.customId, batch.localId, item.requestKey, item.attempt);
+    },
+  );
   const save = db.transaction((localId: string, results: readonly ItemResult[]) => {
     for (const r of results) {
       if (r.ok) saveOk.run(JSON.stringify(r.result), r.customId, localId);
@@ -89,13 +91,14 @@ export function openSqliteBatches(stateDir: string, options: { fresh?: boolean }
     }
   });
   const collected = db.transaction((localId: string, missing: string, endedAt: number, providerStatus: string) => {
-    db.prepare("UPDATE items SET state = 'error', error = ?, retryable = 1 WHERE local_id = ? AND state = 'pending'").run(
-      missing,
+    db.prepare(
+      "UPDATE items SET state = 'error', error = ?, retryable = 1 WHERE local_id = ? AND state = 'pending'",
+    ).run(missing, localId);
+    db.prepare("UPDATE batches SET state = 'collected', ended_at = ?, provider_status = ? WHERE local_id = ?").run(
+      endedAt,
+      providerStatus,
       localId,
     );
-    db.prepare(
-      "UPDATE batches SET state = 'collected', ended_at = ?, provider_status = ? WHERE local_id = ?",
-    ).run(endedAt, providerStatus, localId);
   });
   const drop = db.transaction((localId: string) => {
     db.prepare('DELETE FROM items WHERE local_id = ?').run(localId);
@@ -124,14 +127,17 @@ export function openSqliteBatches(stateDir: string, options: { fresh?: boolean }
         sets.push(`${column[key]!} = ?`);
         values.push(value ?? null);
       }
-      if (sets.length > 0) guard(() => db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE local_id = ?`).run(...values, localId));
+      if (sets.length > 0)
+        guard(() => db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE local_id = ?`).run(...values, localId));
     },
     drop: (localId) => guard(() => drop(localId)),
     live: () =>
       guard(() =>
-        (db.prepare("SELECT * FROM batches WHERE state <> 'collected' ORDER BY created_at, local_id").all() as BatchRow[]).map(
-          fromBatchRow,
-        ),
+        (
+          db
+            .prepare("SELECT * FROM batches WHERE state <> 'collected' ORDER BY created_at, local_id")
+            .all() as BatchRow[]
+        ).map(fromBatchRow),
       ),
     latest(requestKey) {
       const row = guard(() => latest.get(requestKey) as ItemRow | undefined);

@@ -102,6 +102,8 @@ describe('the SQLite ledger', () => {
       cached: 0,
       inputTokens: 0,
       outputTokens: 0,
+      batchInputTokens: 0,
+      batchOutputTokens: 0,
     });
     await ledger.close();
   });
@@ -122,6 +124,8 @@ describe('the SQLite ledger', () => {
       cached: 2,
       inputTokens: 4030,
       outputTokens: 3,
+      batchInputTokens: 0,
+      batchOutputTokens: 0,
     });
     await ledger.close();
   });
@@ -155,8 +159,30 @@ describe('the SQLite ledger', () => {
       cached: 0,
       inputTokens: 111,
       outputTokens: 53,
+      batchInputTokens: 0,
+      batchOutputTokens: 0,
     });
     assert.deepEqual(await ledger.readMeta(), { ...meta, state: 'finished', updatedAt: 3_000 });
+    await ledger.close();
+  });
+
+  test('tokens a Batch API answered are counted apart, for paid entries only, and follow a replaced entry', async () => {
+    const dir = tempDir();
+    const ledger = openSqliteLedger(dir);
+    ledger.record(entry('a', { inputTokens: 10, outputTokens: 4, batchInputTokens: 10, batchOutputTokens: 4 }));
+    ledger.record(entry('b', { inputTokens: 20, outputTokens: 8 }));
+    ledger.record(
+      entry('c', { cached: true, inputTokens: 30, outputTokens: 9, batchInputTokens: 30, batchOutputTokens: 9 }),
+    );
+    await ledger.checkpoint(meta);
+    // `a` answered again online (a repair turn added to its batch answer).
+    ledger.record(entry('a', { inputTokens: 25, outputTokens: 10, batchInputTokens: 10, batchOutputTokens: 4 }));
+    await ledger.checkpoint(meta);
+    const counts = await ledger.counts();
+    assert.deepEqual(
+      [counts.inputTokens, counts.outputTokens, counts.batchInputTokens, counts.batchOutputTokens],
+      [45, 18, 10, 4],
+    );
     await ledger.close();
   });
 
