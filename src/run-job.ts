@@ -418,7 +418,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
         await checkpoints.stop().catch(() => undefined);
         writer.abort();
         quarantine.abort();
-        if (ApiCallError.isInstance(error) && error.stopsRun && result) {
+        // A batch the provider would not take stops the run like a provider refusing it (exit 3); what is done is kept.
+        if (ApiCallError.isInstance(error) && result) {
           return {
             result: { stopped: { kind: 'provider', message: error.message } },
             writer: undefined,

@@ -292,3 +292,25 @@ test('estimate --mode batch shows the batches and the discounted cost; the run p
     ),
   );
 });
+
+test('a batch API that refuses the run (bad key) stops it with exit 3, records no row, and the fixed run completes', async () => {
+  const guarded = await startSim({ port: 0, apiKey: 'sk-right', batchDelayMs: 200 });
+  try {
+    const dir = tempDir('batch-refused');
+    const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 300);
+    const args = ['run', input, '-p', PROMPT, '-m', 'openai:gpt-4o-mini', '--base-url', `${guarded.url}/v1`];
+    const batch = ['-o', join(dir, 'out.parquet'), '--mode', 'batch', '--batch-poll', '0.1'];
+    const refused = await runCli([...args, ...batch], { OPENAI_API_KEY: 'sk-wrong' });
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /stopped: the provider refused the run: openai batch API, upload: HTTP 401/);
+    assert.doesNotMatch(refused.stderr + refused.stdout, /sk-wrong/);
+    assert.equal(guarded.stats().batches.created, 0);
+
+    const fixed = await runCli([...args, ...batch], { OPENAI_API_KEY: 'sk-right' });
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.stderr, /ok 300 · failed 0/);
+    assert.equal(guarded.stats().batches.created, 1);
+  } finally {
+    await guarded.close();
+  }
+});

@@ -168,7 +168,8 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
   }
 
   function enqueue(request: ChatRequest, key: string, attempt: number): never {
-    if (submitError) throw submitError;
+    // A batch that could not be submitted stops the run; the row is not this row's failure, so it is not recorded.
+    if (submitError) throw new ApiCallError({ message: submitError.message, isRetryable: false, stopsRun: true });
     if (!queued.has(key)) {
       const customId = `${key.slice(0, 56)}-${attempt}`;
       const line = api.line(customId, request);

@@ -2,7 +2,8 @@
 // per sample; an outcome from an earlier run that still holds is reused, otherwise the request is answered with
 // bounded concurrency (identical requests in flight are sent once), recorded in the run state as soon as it is
 // reached, put back in input order and handed to the sink. Stopping (Ctrl-C, a run-level provider error) ends
-// dispatch, lets in-flight rows finish for a grace period, then cuts them off; what is done is still written.
+// dispatch, lets in-flight rows finish for a grace period, then cuts them off; what is done is still written. A row
+// whose answer is in a provider batch not yet collected (batch mode) is deferred: left out, for a later pass.
 
 import { setMaxListeners } from 'node:events';
 import type { RunStats } from '../observe/run-stats.js';
