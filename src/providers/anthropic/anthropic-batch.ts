@@ -4,7 +4,7 @@
 
 import type { ItemResult } from '../../store/batch-store.js';
 import type { BatchApi, BatchLimits, BatchProgress } from '../batch/batch-api.js';
-import { createApiHttp } from '../batch/api-http.js';
+import { createApiHttp, signalOption as opt } from '../batch/api-http.js';
 import { ANTHROPIC_VERSION, anthropicRequestBody, messageResult, type AnthropicMessage } from './anthropic-messages.js';
 
 export const ANTHROPIC_BATCH_LIMITS: BatchLimits = { maxRequests: 100_000, maxBytes: 256 * 1024 * 1024 };
@@ -147,8 +147,4 @@ function itemResult(line: ResultLine, customId: string, url: string): ItemResult
       // `canceled` or `expired`: the request was never run.
       return { customId, ok: false, error: `${result.type ?? 'unknown'}: the request was not run`, retryable: true };
   }
-}
-
-function opt(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal ? { signal } : {};
 }

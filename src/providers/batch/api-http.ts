@@ -116,3 +116,8 @@ export function createApiHttp(options: ApiHttpOptions): ApiHttp {
     },
   };
 }
+
+/** `{ signal }` when there is one (for optional-property types). */
+export function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}

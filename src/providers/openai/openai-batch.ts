@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { isRetryableStatus } from '../errors/api-call-error.js';
 import type { ItemResult } from '../../store/batch-store.js';
 import type { BatchApi, BatchLimits, BatchProgress } from '../batch/batch-api.js';
-import { createApiHttp } from '../batch/api-http.js';
+import { createApiHttp, signalOption as opt } from '../batch/api-http.js';
 import { completionResult, openAIRequestBuilder, type OpenAICompletion } from './openai-chat.js';
 
 export const OPENAI_BATCH_LIMITS: BatchLimits = { maxRequests: 50_000, maxBytes: 200 * 1024 * 1024 };
@@ -195,8 +195,4 @@ function itemResult(line: OutputLine, customId: string, url: string): ItemResult
     // Expired and cancelled requests were never run; anything else the provider reports per line is not the request's.
     retryable: true,
   };
-}
-
-function opt(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal ? { signal } : {};
 }
