@@ -117,7 +117,8 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
     });
   }
 
-  const taken = () => new Set(store.live().flatMap((b) => (b.batchId ? [b.batchId] : [])));
+  // Every batch id this job recorded, collected ones too: a batch found at the provider must be none of them.
+  const taken = () => store.batchIds();
 
   async function submit(localId: string, batchLines: string[], requests: number, signal?: AbortSignal): Promise<void> {
     const fileId = await retrying('upload', () => api.upload(localId, batchLines, signal), signal);
@@ -224,10 +225,7 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
   }
 
   const provider: ChatProvider = {
-    specificationVersion: 'v1',
-    provider: online.provider,
-    modelId: online.modelId,
-    capabilities: online.capabilities,
+    ...online,
     unsupportedSchemaParts: (schema) => online.unsupportedSchemaParts(schema),
     async doGenerate(request, callOptions): Promise<ChatResult> {
       const key = keyOf(request);
@@ -241,6 +239,7 @@ export function createBatchMode(options: BatchModeOptions): BatchMode {
       }
       return afterFailure(request, key, item.attempt, item.error ?? 'failed in the batch', callOptions);
     },
+    // The online provider is the run's to close.
     close: () => Promise.resolve(),
   };
 

@@ -33,9 +33,20 @@ export function createRequestKeyer(endpoint: Endpoint): RequestKeyer {
   };
   const location = JSON.stringify(endpoint.location);
   const provider = JSON.stringify(endpoint.provider);
+  // A request is keyed by the pipeline, then by the cache, then by batch mode: each request object is hashed once.
+  const keys = new WeakMap<ChatRequest, string>();
+  return (request) => {
+    let key = keys.get(request);
+    if (key === undefined) {
+      key = keyOfText(request);
+      keys.set(request, key);
+    }
+    return key;
+  };
+
   // The canonical JSON (keys in sorted order) written out directly: this runs for every row, and is equal to
   // canonicalJson() of the same object (a test holds it to that).
-  return (request) => {
+  function keyOfText(request: ChatRequest): string {
     let text = `{"location":${location}`;
     if (request.maxTokens !== undefined) text += `,"maxTokens":${JSON.stringify(request.maxTokens)}`;
     text += ',"messages":[';
@@ -48,7 +59,7 @@ export function createRequestKeyer(endpoint: Endpoint): RequestKeyer {
     if (request.system !== undefined) text += `,"system":${JSON.stringify(request.system)}`;
     if (request.temperature !== undefined) text += `,"temperature":${JSON.stringify(request.temperature)}`;
     return sha256Hex(text + ',"v":1}');
-  };
+  }
 }
 
 /** The prompt alone (system and messages), for the `_prompt_hash` audit column: rows with equal prompts share it. */

@@ -58,6 +58,8 @@ export interface BatchStore {
   drop(localId: string): void;
   /** Batches not yet collected, oldest first. */
   live(): BatchRecord[];
+  /** The provider's ids of every batch recorded (live or collected). */
+  batchIds(): Set<string>;
   /** The latest attempt of a request, if it was ever put in a batch. */
   latest(requestKey: string): BatchItem | undefined;
   /** Stores answers (and errors) as they are downloaded; the ones of other batches are ignored. */

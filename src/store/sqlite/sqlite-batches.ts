@@ -139,6 +139,10 @@ export function openSqliteBatches(stateDir: string, options: { fresh?: boolean }
             .all() as BatchRow[]
         ).map(fromBatchRow),
       ),
+    batchIds: () =>
+      guard(
+        () => new Set(db.prepare('SELECT batch_id FROM batches WHERE batch_id IS NOT NULL').pluck().all() as string[]),
+      ),
     latest(requestKey) {
       const row = guard(() => latest.get(requestKey) as ItemRow | undefined);
       return row && fromItemRow(row);
