@@ -13,6 +13,8 @@ export const EXIT = {
   budgetReached: 4,
   /** --detach: batches are submitted and not yet collected; run the same command again to collect them. */
   batchesPending: 5,
+  /** llmap eval / compare: a --gate failed (the table says which); the scores were computed and written. */
+  gatesFailed: 6,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
   /** Interrupted (Ctrl-C): what was done is written. */

@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { embedCommand } from './embed-command.js';
+import { compareCommand, evalCommand, ModelRunStopped } from './eval-command.js';
+import { powerCommand } from './power-command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand, type CliIo } from './run-command.js';
 import { estimateCommand } from './estimate-command.js';
@@ -21,6 +23,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(embedCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(estimateCommand(io));
+  program.addCommand(evalCommand(io, (code) => (exitCode = code)));
+  program.addCommand(compareCommand(io, (code) => (exitCode = code)));
+  program.addCommand(powerCommand(io));
   program.addCommand(statusCommand(io));
   program.addCommand(simCommand(io));
   for (const command of program.commands) command.exitOverride();
@@ -32,6 +37,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    if (error instanceof ModelRunStopped) return error.exitCode;
     if (InputError.isInstance(error)) {
       io.stderr.write(`llmap: error: ${error.message}\n`);
       return EXIT.usage;

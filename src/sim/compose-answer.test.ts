@@ -42,3 +42,35 @@ test('broken JSON never parses, whatever was broken', () => {
   }
   assert.throws(() => JSON.parse(breakJson('Simulated answer: yes.', true, 1)) as unknown, SyntaxError);
 });
+
+test('a prompt with a [sim truth=… accuracy=…] directive is answered with the truth in that share of calls', () => {
+  const labelled = (accuracy: number) => ({
+    ...call,
+    lastUserText: `Classify this. [sim truth="billing" accuracy=${accuracy}]`,
+    format: {
+      kind: 'schema' as const,
+      schema: {
+        type: 'object',
+        properties: { category: { type: 'string', enum: ['billing', 'bug', 'other'] }, n: { type: 'integer' } },
+        required: ['category', 'n'],
+      },
+    },
+  });
+  const share = (accuracy: number) => {
+    let right = 0;
+    for (let seed = 0; seed < 2000; seed++) {
+      const document = composeAnswer(labelled(accuracy), seed, false).document as { category: string };
+      assert.ok(['billing', 'bug', 'other'].includes(document.category));
+      if (document.category === 'billing') right++;
+    }
+    return right / 2000;
+  };
+  assert.ok(Math.abs(share(0.9) - 0.9) < 0.03, `0.9 → ${share(0.9)}`);
+  assert.ok(Math.abs(share(0.6) - 0.6) < 0.04, `0.6 → ${share(0.6)}`);
+  const text = composeAnswer(
+    { ...call, format: { kind: 'text' }, lastUserText: '[sim truth="yes" accuracy=1]' },
+    3,
+    false,
+  );
+  assert.equal(text.text, 'yes');
+});

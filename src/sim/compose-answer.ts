@@ -4,13 +4,16 @@ import { answerFromSchema } from './answer-from-schema.js';
 import { fitToMaxTokens } from './fit-to-max-tokens.js';
 import type { SimAnswer, SimCall } from './sim-call.js';
 import { textAnswer } from './text-answer.js';
+import { applyOracle, findOracle, oracleText } from './oracle.js';
 
 export function composeAnswer(call: SimCall, seed: number, malformed: boolean): SimAnswer {
   let document: unknown;
   let text: string;
+  const oracle = findOracle(call.lastUserText);
   switch (call.format.kind) {
     case 'schema':
       document = answerFromSchema(call.format.schema, seed);
+      if (oracle) document = applyOracle(document, call.format.schema, oracle, seed);
       text = JSON.stringify(document);
       break;
     case 'json-object':
@@ -18,7 +21,7 @@ export function composeAnswer(call: SimCall, seed: number, malformed: boolean): 
       text = JSON.stringify(document);
       break;
     case 'text':
-      text = textAnswer(call.lastUserText, seed);
+      text = oracle ? oracleText(oracle, seed) : textAnswer(call.lastUserText, seed);
   }
   if (malformed) text = breakJson(text, call.format.kind === 'text', seed);
   const fitted = fitToMaxTokens(text, call.maxTokens);

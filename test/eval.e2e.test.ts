@@ -1,0 +1,282 @@
+// `llmap eval`, `compare` and `power` as a user runs them: two prompts run against the simulator on a labelled
+// table (the simulator's `[sim truth=… accuracy=…]` directive makes one prompt right on ~90% of rows and the other on
+// ~80%), then scored, compared with intervals and corrected p-values, and gated: the gate fails the command when
+// the candidate regresses. The judge is asked through the engine, once.
+
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startSim, type SimServer } from '../src/sim/index.js';
+import { duckdbRows, readColumnTypes, runCli, tempDir } from './helpers.js';
+
+const LABELS = ['billing', 'bug', 'account'];
+const SCHEMA = JSON.stringify({
+  type: 'object',
+  properties: { category: { type: 'string', enum: LABELS }, urgent: { type: 'boolean' } },
+  required: ['category', 'urgent'],
+});
+
+let sim: SimServer;
+let dir: string;
+let runA: string;
+let runB: string;
+const env = () => ({ LLMAP_CACHE_DIR: join(dir, 'cache') });
+
+/** 2,000 labelled tickets in three languages, and a fourth language of only 12 rows. */
+function labelledTable(path: string): string {
+  const lines = ['id,text,label,lang'];
+  for (let i = 0; i < 2000; i++) {
+    const lang = i < 12 ? 'is' : ['en', 'de', 'fr'][i % 3]!;
+    lines.push(`t${i},"Ticket ${i}: something about ${LABELS[i % 3]}",${LABELS[(i * 7) % 3]},${lang}`);
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+async function run(accuracy: number, out: string): Promise<void> {
+  const prompt = `Classify this ticket: {{text}} [sim truth="{{label}}" accuracy=${accuracy}]`;
+  const result = await runCli(
+    [
+      'run',
+      join(dir, 'tickets.csv'),
+      '-p',
+      prompt,
+      '-s',
+      SCHEMA,
+      '-m',
+      'openai:gpt-4o-mini',
+      '--base-url',
+      `${sim.url}/v1`,
+    ].concat(['--id', 'id', '-o', out]),
+    env(),
+  );
+  assert.equal(result.code, 0, result.stderr);
+}
+
+before(async () => {
+  sim = await startSim({ port: 0 });
+  dir = tempDir('eval');
+  labelledTable(join(dir, 'tickets.csv'));
+  runA = join(dir, 'prompt-a.parquet');
+  runB = join(dir, 'prompt-b.parquet');
+  await run(0.9, runA);
+  await run(0.8, runB);
+});
+after(() => sim.close());
+
+test('eval: accuracy per field with a bootstrap interval, by segment, honest about a 12-row segment', async () => {
+  const scores = join(dir, 'a.scores.parquet');
+  const result = await runCli(
+    ['eval', runA, '--reference', 'category=label', '--by', 'lang', '--json', '--scores', scores],
+    env(),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as {
+    candidate: {
+      rows: number;
+      stats: {
+        score: string;
+        segment?: string;
+        n: number;
+        mean: number;
+        interval?: { low: number; high: number };
+        note?: string;
+      }[];
+    };
+  };
+  assert.equal(report.candidate.rows, 2000);
+  const overall = report.candidate.stats.find((s) => s.score === 'category.field_match' && s.segment === undefined)!;
+  assert.equal(overall.n, 2000);
+  assert.ok(Math.abs(overall.mean - 0.9) < 0.03, `accuracy ${overall.mean}`);
+  assert.ok(overall.interval!.low < overall.mean && overall.mean < overall.interval!.high);
+  assert.ok(overall.interval!.high - overall.interval!.low < 0.04, 'a 2,000-row interval is about ±1.3 points');
+  const small = report.candidate.stats.find((s) => s.score === 'category.field_match' && s.segment === 'is')!;
+  assert.equal(small.n, 12);
+  assert.equal(small.interval, undefined);
+  assert.match(small.note!, /only 12 scored rows: too few for an interval/);
+  assert.match(result.stderr, /category\.field_match/);
+  assert.match(result.stderr, /too few for an interval/);
+
+  // The per-row scores, beside the row they score.
+  const types = await readColumnTypes(scores);
+  assert.equal(types['score.category.field_match'], 'DOUBLE');
+  const [check] = await duckdbRows(
+    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE ("score.category.field_match" = 1) = (category = label))::INTEGER AS agree FROM '${scores}'`,
+  );
+  assert.deepEqual(check, { n: 2000, agree: 2000 });
+});
+
+test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-corrected p-values; the gate fails', async () => {
+  const result = await runCli(
+    ['compare', runA, runB, '--reference', 'category=label', '--by', 'lang', '--json'].concat([
+      '--gate',
+      'regression(category.field_match) <= 0.02',
+      '--gate',
+      'category.field_match >= 0.5',
+    ]),
+    env(),
+  );
+  assert.equal(result.code, 6, result.stderr);
+  const report = JSON.parse(result.stdout) as {
+    comparison: {
+      matched: number;
+      joinedBy: string;
+      correction: string;
+      results: {
+        score: string;
+        segment?: string;
+        n: number;
+        difference: number;
+        interval?: { low: number; high: number };
+        tests: { test: string; pValue: number; pAdjusted: number }[];
+        effect: { name: string; estimate: number };
+      }[];
+    };
+    gates: { gate: { text: string }; value: number; passed: boolean }[];
+  };
+  const { comparison } = report;
+  assert.deepEqual([comparison.matched, comparison.joinedBy, comparison.correction], [2000, 'id', 'holm']);
+  const overall = comparison.results.find((r) => r.score === 'category.field_match' && r.segment === undefined)!;
+  assert.equal(overall.n, 2000);
+  assert.ok(Math.abs(overall.difference + 0.1) < 0.04, `difference ${overall.difference}`);
+  assert.ok(overall.interval!.high < 0, 'the interval of B − A excludes zero');
+  const [mcnemar] = overall.tests;
+  assert.equal(mcnemar!.test, 'mcnemar');
+  assert.ok(mcnemar!.pValue < 1e-6);
+  assert.ok(overall.effect.name === 'odds_ratio' && overall.effect.estimate < 1, 'B is right alone less often than A');
+  // Every corrected p-value is at least its raw one, and Holm's largest equals the largest raw of the family or more.
+  const tests = comparison.results.flatMap((r) => r.tests);
+  // One binary score, overall and in four segments: five McNemar tests in one family.
+  assert.equal(tests.length, 5);
+  for (const t of tests) assert.ok(t.pAdjusted >= t.pValue && t.pAdjusted <= 1);
+
+  assert.deepEqual(
+    report.gates.map((g) => [g.gate.text, g.passed]),
+    [
+      ['regression(category.field_match) <= 0.02', false],
+      ['category.field_match >= 0.5', true],
+    ],
+  );
+  assert.match(result.stderr, /McNemar exact/);
+  assert.match(result.stderr, /Holm correction across \d+ tests/);
+  assert.match(result.stderr, /gates: 1 of 2 FAILED/);
+  assert.match(result.stderr, /FAIL\s+regression\(category\.field_match\) <= 0\.02/);
+
+  // The other way round the candidate is the better prompt: the same gate passes.
+  const reverse = await runCli(
+    ['compare', runB, runA, '--reference', 'category=label', '--gate', 'regression(category.field_match) <= 0.02'],
+    env(),
+  );
+  assert.equal(reverse.code, 0, reverse.stderr);
+  assert.match(reverse.stderr, /gates: all 1 passed/);
+});
+
+test('eval --baseline gates a regression the same way, and a gate on a missing score is an input error', async () => {
+  const gated = await runCli(
+    [
+      'eval',
+      runB,
+      '--reference',
+      'category=label',
+      '--baseline',
+      runA,
+      '--gate',
+      'regression(category.field_match).ci_low <= 0',
+    ],
+    env(),
+  );
+  assert.equal(gated.code, 6, gated.stderr);
+  const bad = await runCli(['eval', runB, '--reference', 'category=label', '--gate', 'f1 >= 0.8'], env());
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--gate "f1 >= 0.8": no score f1; the scores are category.field_match/);
+  const missing = await runCli(['eval', runB, '--reference', 'category=gold'], env());
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--reference category=gold: .* has no column gold/);
+});
+
+test('text metrics on a text answer, and the judge asked once through the engine, then from its run state and the cache', async () => {
+  const textRun = join(dir, 'text.parquet');
+  const made = await runCli(
+    ['run', join(dir, 'tickets.csv'), '-p', 'Which team? {{text}} [sim truth="{{label}}" accuracy=0.7]'].concat([
+      '-m',
+      'openai:gpt-4o-mini',
+      '--base-url',
+      `${sim.url}/v1`,
+      '--id',
+      'id',
+      '-o',
+      textRun,
+    ]),
+    env(),
+  );
+  assert.equal(made.code, 0, made.stderr);
+  const metrics = ['exact_match', 'exact_match_norm', 'f1', 'bleu', 'rouge_l', 'regex:pattern=^(billing|bug|account)$'];
+  const scored = await runCli(
+    ['eval', textRun, '--reference', 'label', ...metrics.flatMap((m) => ['--metric', m]), '--json'],
+    env(),
+  );
+  assert.equal(scored.code, 0, scored.stderr);
+  const stats = (JSON.parse(scored.stdout) as { candidate: { stats: { score: string; mean: number }[] } }).candidate
+    .stats;
+  const mean = (name: string) => stats.find((s) => s.score === name)!.mean;
+  assert.ok(Math.abs(mean('exact_match') - 0.7) < 0.04, `exact match ${mean('exact_match')}`);
+  // A wrong answer is "not <label>": it shares a token with the label, so F1 and ROUGE-L give it partial credit.
+  assert.ok(mean('f1') > mean('exact_match') && mean('rouge_l') > mean('exact_match'));
+  assert.equal(mean('regex'), mean('exact_match'));
+
+  const judge = [
+    'eval',
+    runA,
+    '--metric',
+    'judge',
+    '--judge-prompt',
+    'Is "{{category}}" the right team for: {{text}}? Score 1 to 5.',
+    '-m',
+    'openai:gpt-4o-mini',
+    '--base-url',
+    `${sim.url}/v1`,
+    '--json',
+  ];
+  sim.resetStats();
+  const first = await runCli(judge, env());
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(sim.stats().requests, 2000);
+  const judged = (
+    JSON.parse(first.stdout) as {
+      candidate: {
+        stats: { score: string; n: number; mean: number; range: number[] }[];
+        modelRuns: { runs: { cost?: { runUsd: number } }[] }[];
+      };
+    }
+  ).candidate;
+  const score = judged.stats.find((s) => s.score === 'judge')!;
+  assert.equal(score.n, 2000);
+  assert.deepEqual(score.range, [1, 5]);
+  assert.ok(score.mean >= 1 && score.mean <= 5);
+  assert.ok(judged.modelRuns[0]!.runs[0]!.cost!.runUsd > 0, 'the judge is priced');
+  assert.ok(existsSync(join(dir, '.llmap', 'eval')));
+
+  sim.resetStats();
+  const again = await runCli(judge, env());
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /2,000 from the run state/);
+  const fresh = await runCli([...judge, '--state', join(dir, 'other-state')], env());
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /2,000 from the cache/);
+  assert.equal(sim.stats().requests, 0, 'nothing asked twice');
+  assert.equal(JSON.stringify((JSON.parse(again.stdout) as JudgeReport).candidate.stats), JSON.stringify(judged.stats));
+});
+
+test('power: rows needed for a paired comparison, binary and continuous', async () => {
+  const binary = await runCli(['power', 'binary', '--diff', '0.02', '--discordant', '0.1', '--json']);
+  assert.equal(binary.code, 0, binary.stderr);
+  const rows = (JSON.parse(binary.stdout) as { rows: number }).rows;
+  assert.ok(rows > 1500 && rows < 2500, `${rows}`);
+  assert.match(binary.stderr, /paired rows needed \(McNemar/);
+  const continuous = await runCli(['power', 'continuous', '--diff', '1', '--sd', '1', '--power', '0.9', '--json']);
+  assert.equal((JSON.parse(continuous.stdout) as { rows: number }).rows, 13);
+  const bad = await runCli(['power', 'binary', '--diff', '0.2', '--discordant', '0.1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--diff 0.2 must be smaller than --discordant 0.1/);
+});
