@@ -1,7 +1,9 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
 // `npm run bench -- throughput` (or `resume`, `memory`, `local`) runs one of them. In order: throughput (issue 4),
-// then resume, then memory, the longest, then the in-process model (issue 5).
+// then resume, then memory, the longest, then the in-process model (issue 5), then the bootstrap of
+// `llmap eval` (issue 7).
 
+import { bootstrapBench } from './bootstrap.bench.js';
 import { localBench } from './local.bench.js';
 import { memoryBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
@@ -12,6 +14,7 @@ const benches: Record<string, () => Promise<string[]>> = {
   resume: () => resumeBench(),
   memory: () => memoryBench(),
   local: () => localBench(),
+  bootstrap: () => bootstrapBench(),
 };
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);
