@@ -180,5 +180,6 @@ function interval(i: Interval, withSign = false, format: (x: number) => string =
 
 function pValue(p: number): string {
   if (p >= 0.001) return p.toFixed(4);
+  if (p < 1e-300) return '<1e-300';
   return p.toExponential(1);
 }

@@ -1,7 +1,9 @@
 // Nonparametric bootstrap of a mean, with the percentile and BCa intervals (Efron 1987; Efron & Tibshirani 1993,
 // ch. 14). Seeded and reproducible: resample j is drawn by a generator seeded from (seed, j) alone, so the same seed
 // gives the same result whether it runs inline, in one worker thread or in several. Big inputs are split across
-// worker threads by resample, with the values in a SharedArrayBuffer; small ones run inline.
+// worker threads by resample, with the values in a SharedArrayBuffer; small ones run inline. A sample of at most 16
+// distinct values (binary scores, 1–5 ratings, paired differences of binary scores) is resampled as a multinomial
+// of its value counts (discrete-means.ts): the same distribution, in time independent of n.
 //
 // Definitions, so that results can be checked by hand:
 // - percentile interval: the type 7 quantiles (R's default: linear interpolation between order statistics, h =
@@ -14,6 +16,7 @@
 // and the percentile interval is [mean, mean]), when every resample mean falls on one side of the observed mean (z0
 // infinite), or when 1 − a(z0 + z_α) ≤ 0.
 
+import { discreteMeans, distinctLevels } from './discrete-means.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BootstrapWorkerData } from './bootstrap-worker.js';
@@ -52,8 +55,10 @@ export async function bootstrapMean(values: Float64Array, options: BootstrapOpti
   const checked = check(values, options);
   if (checked.degenerate) return degenerateResult(values.length, checked.mean);
   const threads = options.threads ?? Math.min(2, availableParallelism());
-  const means =
-    values.length * options.resamples < INLINE_DRAW_LIMIT
+  const levels = distinctLevels(values);
+  const means = levels
+    ? discreteMeans(levels, values.length, options.seed, options.resamples)
+    : values.length * options.resamples < INLINE_DRAW_LIMIT
       ? inlineMeans(values, options)
       : await workerMeans(values, options.seed, options.resamples, threads);
   return summarise(values, checked.mean, means, options.confidence);
@@ -63,7 +68,11 @@ export async function bootstrapMean(values: Float64Array, options: BootstrapOpti
 export function bootstrapMeanSync(values: Float64Array, options: BootstrapOptions): BootstrapResult {
   const checked = check(values, options);
   if (checked.degenerate) return degenerateResult(values.length, checked.mean);
-  return summarise(values, checked.mean, inlineMeans(values, options), options.confidence);
+  const levels = distinctLevels(values);
+  const means = levels
+    ? discreteMeans(levels, values.length, options.seed, options.resamples)
+    : inlineMeans(values, options);
+  return summarise(values, checked.mean, means, options.confidence);
 }
 
 function check(values: Float64Array, options: BootstrapOptions): { mean: number; degenerate: boolean } {
