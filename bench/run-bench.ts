@@ -1,9 +1,10 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
-// `npm run bench -- throughput` (or `resume`, `memory`, `local`) runs one of them. In order: throughput (issue 4),
+// `npm run bench -- throughput` (or `resume`, `memory`, `local`, `bootstrap`, `eval`) runs one of them. In order: throughput (issue 4),
 // then resume, then memory, the longest, then the in-process model (issue 5), then the bootstrap of
-// `llmap eval` (issue 7).
+// `llmap eval` and the whole `eval`/`compare` commands on 1M rows (issue 7).
 
 import { bootstrapBench } from './bootstrap.bench.js';
+import { evalBench } from './eval.bench.js';
 import { localBench } from './local.bench.js';
 import { memoryBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<string[]>> = {
   memory: () => memoryBench(),
   local: () => localBench(),
   bootstrap: () => bootstrapBench(),
+  eval: () => evalBench(),
 };
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);
