@@ -74,7 +74,7 @@ async function userScript(path: string): Promise<number> {
   const rows = (await db.connection.runAndReadAll(`SELECT answer, label FROM '${path}'`)).getRowObjectsJson();
   db.close();
   const exact = rows.map((r) => (r['answer'] === r['label'] ? 1 : 0));
-  const f1 = rows.map((r) => tokenF1(String(r['answer']), String(r['label'])));
+  const f1 = rows.map((r) => tokenF1(r['answer'] as string, r['label'] as string));
   const fixed = (performance.now() - started) / 1000;
   const bootStarted = performance.now();
   for (const scores of [exact, f1]) userBootstrap(scores, 100);
