@@ -13,7 +13,7 @@ const RESAMPLES = 2_000;
 const BASELINE_RESAMPLES = 100;
 
 /** What a user writes: Math.random, an Array, push and sort; the percentile interval at 2.5% and 97.5%. */
-function userBootstrap(values: number[], resamples: number): [number, number] {
+export function userBootstrap(values: number[], resamples: number): [number, number] {
   const means: number[] = [];
   for (let b = 0; b < resamples; b++) {
     let sum = 0;

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CLI, measureNode } from './bench-helpers.js';
+import { userBootstrap } from './bootstrap.bench.js';
 import { openDuckDB } from '../src/table/duckdb.js';
 
 const ROWS = 1_000_000;
@@ -54,17 +55,6 @@ function tokenF1(answer: string, reference: string): number {
   const p = same / a.length;
   const q = same / r.length;
   return (2 * p * q) / (p + q);
-}
-
-function userBootstrap(values: number[], resamples: number): [number, number] {
-  const means: number[] = [];
-  for (let b = 0; b < resamples; b++) {
-    let sum = 0;
-    for (let i = 0; i < values.length; i++) sum += values[Math.floor(Math.random() * values.length)] ?? 0;
-    means.push(sum / values.length);
-  }
-  means.sort((x, y) => x - y);
-  return [means[Math.floor(0.025 * resamples)] ?? NaN, means[Math.floor(0.975 * resamples)] ?? NaN];
 }
 
 /** The user's script: read, score, bootstrap each score overall (100 resamples timed, extrapolated to 2,000). */

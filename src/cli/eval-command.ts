@@ -15,7 +15,7 @@ import type { OutputFormat } from '../table/write-table.js';
 import { EXIT } from './exit-codes.js';
 import { renderCompare, renderEval } from './render-eval.js';
 import { renderSummary } from './render-summary.js';
-import { exitCodeFor, runWithSignals, type CliIo } from './run-command.js';
+import { collect, exitCodeFor, runWithSignals, type CliIo } from './run-command.js';
 
 const EVAL_EXAMPLES = `
 Examples:
@@ -53,10 +53,6 @@ test and the odds ratio (only-B-right over only-A-right); continuous ones the pa
 signed-rank test and Cohen's d. Every p-value is corrected across the table (Holm; --correction bh or none).
 Exit codes as for eval.
 `;
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** The flags eval and compare share: what is scored, the statistics, the gates, and the judge's engine. */
 function withScoringOptions(command: Command): Command {

@@ -126,7 +126,8 @@ export function exitCodeFor(summary: RunSummary): number {
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** Commander's collector for a repeatable flag. */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
