@@ -2,7 +2,6 @@
 // (stdout with --json, or --summary FILE) and the exit code (6 when a gate fails). No business logic here.
 
 import { writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { Command } from 'commander';
 import { InputError } from '../job/input-error.js';
 import type { Job } from '../job/job.js';
@@ -11,8 +10,9 @@ import { METRICS } from '../eval/metrics/registry.js';
 import { runEval, type EvalReport, type EvalRequest } from '../eval/run-eval.js';
 import type { MissingPolicy } from '../eval/score-table.js';
 import { fileInput } from '../table/table-input.js';
-import type { OutputFormat } from '../table/write-table.js';
+import { outputFormatOf, type OutputFormat } from '../table/write-table.js';
 import { EXIT } from './exit-codes.js';
+import { choiceFlag, numberFlag } from './flag-values.js';
 import { renderCompare, renderEval } from './render-eval.js';
 import { renderSummary } from './render-summary.js';
 import { collect, exitCodeFor, runWithSignals, type CliIo } from './run-command.js';
@@ -150,25 +150,30 @@ function evalRequest(input: string, baseline: string | undefined, flags: Flags, 
       by: flags['by'] as string | undefined,
       id: flags['id'] as string | undefined,
     },
-    missing: choice<MissingPolicy>('--missing', flags['missing'], ['skip', 'zero']),
+    missing: choiceFlag<MissingPolicy>('--missing', flags['missing'], ['skip', 'zero']),
     stats: {
-      confidence: number(
+      confidence: numberFlag(
         '--confidence',
         flags['confidence'],
         (x) => x > 0 && x < 1,
         'a level between 0 and 1, e.g. 0.95',
       ),
-      resamples: number(
+      resamples: numberFlag(
         '--resamples',
         flags['resamples'],
         (x) => Number.isInteger(x) && x >= 100,
         'an integer of at least 100',
       ),
-      seed: number('--seed', flags['seed'], (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
-      minRows: number('--min-rows', flags['minRows'], (x) => Number.isInteger(x) && x >= 2, 'an integer of at least 2'),
-      interval: choice('--interval', flags['interval'], ['bca', 'percentile'] as const),
+      seed: numberFlag('--seed', flags['seed'], (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
+      minRows: numberFlag(
+        '--min-rows',
+        flags['minRows'],
+        (x) => Number.isInteger(x) && x >= 2,
+        'an integer of at least 2',
+      ),
+      interval: choiceFlag('--interval', flags['interval'], ['bca', 'percentile'] as const),
     },
-    correction: choice<Correction>('--correction', flags['correction'], ['holm', 'bh', 'none']),
+    correction: choiceFlag<Correction>('--correction', flags['correction'], ['holm', 'bh', 'none']),
     gates: flags['gate'] as string[],
     scoresOut: scores === undefined ? undefined : { path: scores, format: outputFormat(scores) },
     judge:
@@ -233,22 +238,8 @@ function listMetrics(): string {
   return lines.join('\n') + '\n';
 }
 
-function number(flag: string, value: unknown, ok: (x: number) => boolean, what: string): number {
-  const x = typeof value === 'number' ? value : Number(value);
-  if (!ok(x)) throw new InputError(`${flag} must be ${what}, got ${String(value)}`);
-  return x;
-}
-
-function choice<T extends string>(flag: string, value: unknown, choices: readonly T[]): T {
-  if (!choices.includes(value as T))
-    throw new InputError(`${flag} must be one of ${choices.join(', ')}, got ${String(value)}`);
-  return value as T;
-}
-
 function outputFormat(path: string): OutputFormat {
-  const format = ({ '.parquet': 'parquet', '.jsonl': 'jsonl', '.csv': 'csv' } as const)[
-    extname(path).toLowerCase() as '.csv'
-  ];
+  const format = outputFormatOf(path);
   if (!format) throw new InputError(`--scores ${path}: expected a .parquet, .jsonl or .csv file`);
   return format;
 }

@@ -12,6 +12,7 @@ import {
   pairedContinuousSampleSize,
 } from '../eval/stats/power.js';
 import { formatCount } from '../observe/progress.js';
+import { numberFlag } from './flag-values.js';
 import type { CliIo } from './run-command.js';
 
 const EXAMPLES = `
@@ -42,16 +43,16 @@ export function powerCommand(io: CliIo): Command {
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', EXAMPLES)
     .action((kind: string, flags: Record<string, string | boolean | undefined>) => {
-      const diff = Math.abs(num('--diff', flags['diff'], (x) => x !== 0, 'a non-zero number'));
-      const alpha = num('--alpha', flags['alpha'], (x) => x > 0 && x < 1, 'between 0 and 1');
-      const power = num('--power', flags['power'], (x) => x > alpha && x < 1, 'between --alpha and 1');
+      const diff = Math.abs(numberFlag('--diff', flags['diff'], (x) => x !== 0, 'a non-zero number'));
+      const alpha = numberFlag('--alpha', flags['alpha'], (x) => x > 0 && x < 1, 'between 0 and 1');
+      const power = numberFlag('--power', flags['power'], (x) => x > alpha && x < 1, 'between --alpha and 1');
       const rows =
         flags['rows'] === undefined
           ? undefined
-          : num('--rows', flags['rows'], (x) => Number.isInteger(x) && x >= 2, 'an integer of at least 2');
+          : numberFlag('--rows', flags['rows'], (x) => Number.isInteger(x) && x >= 2, 'an integer of at least 2');
       let result: Record<string, number | string>;
       if (kind === 'binary') {
-        const discordant = num('--discordant', flags['discordant'], (x) => x > 0 && x <= 1, 'a share in (0, 1]');
+        const discordant = numberFlag('--discordant', flags['discordant'], (x) => x > 0 && x <= 1, 'a share in (0, 1]');
         if (diff >= discordant) {
           throw new InputError(
             `--diff ${diff} must be smaller than --discordant ${discordant}: a difference comes from rows on which the runs disagree`,
@@ -71,7 +72,7 @@ export function powerCommand(io: CliIo): Command {
               }
             : { test: 'McNemar', diff, discordant, alpha, rows, power: pairedBinaryPower(rows, p10, p01, alpha) };
       } else if (kind === 'continuous') {
-        const sd = num('--sd', flags['sd'], (x) => x > 0, 'a positive number');
+        const sd = numberFlag('--sd', flags['sd'], (x) => x > 0, 'a positive number');
         result =
           rows === undefined
             ? {
@@ -97,10 +98,4 @@ export function powerCommand(io: CliIo): Command {
       );
       if (flags['json']) io.stdout.write(JSON.stringify(result) + '\n');
     });
-}
-
-function num(flag: string, value: unknown, ok: (x: number) => boolean, what: string): number {
-  const x = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  if (!ok(x)) throw new InputError(`${flag} must be ${what}, got ${String(value)}`);
-  return x;
 }

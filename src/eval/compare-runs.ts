@@ -73,20 +73,24 @@ export async function compareRuns(
     const scoresA = a.scores.get(column.name)!;
     const scoresB = b.scores.get(column.name)!;
     const groups: (string | undefined)[] = [undefined, ...(segments?.labels ?? [])];
-    for (let g = 0; g < groups.length; g++) {
-      const inGroup = g === 0 ? undefined : g - 1;
-      const xs: number[] = [];
-      const ys: number[] = [];
-      for (let k = 0; k < join.a.length; k++) {
-        const i = join.a[k]!;
-        if (inGroup !== undefined && segments!.codes[i] !== inGroup) continue;
-        const x = scoresA[i]!;
-        const y = scoresB[join.b[k]!]!;
-        if (Number.isNaN(x) || Number.isNaN(y)) continue;
-        xs.push(x);
-        ys.push(y);
+    // One pass over the matched rows: every pair goes to "all" (group 0) and to its segment's group.
+    const xs: number[][] = groups.map(() => []);
+    const ys: number[][] = groups.map(() => []);
+    for (let k = 0; k < join.a.length; k++) {
+      const i = join.a[k]!;
+      const x = scoresA[i]!;
+      const y = scoresB[join.b[k]!]!;
+      if (Number.isNaN(x) || Number.isNaN(y)) continue;
+      xs[0]!.push(x);
+      ys[0]!.push(y);
+      if (segments) {
+        const g = segments.codes[i]! + 1;
+        xs[g]!.push(x);
+        ys[g]!.push(y);
       }
-      const { result, tests } = await comparePaired(column.name, groups[g], column.kind, xs, ys, options);
+    }
+    for (let g = 0; g < groups.length; g++) {
+      const { result, tests } = await comparePaired(column.name, groups[g], column.kind, xs[g]!, ys[g]!, options);
       pending.push(result);
       rawTests.push(tests);
     }

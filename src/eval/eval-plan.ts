@@ -115,15 +115,13 @@ export function planEval(options: EvalPlanOptions, columns: readonly Column[], w
       spec,
     });
   }
+  const given = specs.filter((s) => s.name !== 'judge');
+  const textPairs = pairs.filter((p) => !p.field).length;
   for (const pair of pairs) {
-    const pairSpecs =
-      specs.filter((s) => s.name !== 'judge').length > 0
-        ? specs.filter((s) => s.name !== 'judge')
-        : (pair.field ? FIELD_DEFAULTS : TEXT_DEFAULTS).map(parseMetricSpec);
+    const pairSpecs = given.length > 0 ? given : (pair.field ? FIELD_DEFAULTS : TEXT_DEFAULTS).map(parseMetricSpec);
     for (const spec of pairSpecs) {
       const name = pair.field ? `${pair.field}.${spec.name}` : spec.name;
-      const scoreName =
-        pairs.filter((p) => !p.field).length > 1 && !pair.field ? `${pair.reference}.${spec.name}` : name;
+      const scoreName = textPairs > 1 && !pair.field ? `${pair.reference}.${spec.name}` : name;
       if (spec.name === 'embedding_cosine') {
         if (!pair.reference) throw new InputError(`--metric embedding_cosine compares with a --reference column`);
         add({ name: scoreName, metric: spec.name, kind: 'continuous', range: [-1, 1], pair, scorer: undefined, spec });

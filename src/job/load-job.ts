@@ -3,7 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadPrices } from '../cost/prices.js';
 import { loadAnswerSchema } from '../output/answer-schema.js';
 import { compileTemplate } from '../prompt/template.js';
@@ -11,7 +11,7 @@ import { loadPromptSource } from '../prompt/prompt-file.js';
 import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
 import { isModelUri } from '../providers/llama/llama-model.js';
 import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
-import type { OutputFormat } from '../table/write-table.js';
+import { outputFormatOf } from '../table/write-table.js';
 import { InputError } from './input-error.js';
 import type { Job, ModelSpec, ProviderName } from './job.js';
 import {
@@ -30,8 +30,6 @@ const PROVIDERS: Record<ProviderName, { keyEnv: string | undefined }> = {
   anthropic: { keyEnv: 'ANTHROPIC_API_KEY' },
   llama: { keyEnv: undefined },
 };
-
-const OUTPUT_FORMATS: Record<string, OutputFormat> = { '.parquet': 'parquet', '.jsonl': 'jsonl', '.csv': 'csv' };
 
 export function loadJob(rawOptions: RunOptions, env: Env): Job {
   const options = parseOptions(rawOptions);
@@ -177,7 +175,7 @@ function outputTarget(out: string | undefined, input: TableInput): Job['output']
     const stem = basename(input.path).replace(/(\.(csv|tsv|jsonl|ndjson|parquet))?(\.(gz|zst))?$/i, '');
     return { path: join(dirname(input.path), `${stem}.llmap.parquet`), format: 'parquet' };
   }
-  const format = OUTPUT_FORMATS[extname(out).toLowerCase()];
+  const format = outputFormatOf(out);
   if (!format) throw new InputError(`cannot tell the format of --out ${out}: use a .parquet, .jsonl or .csv file`);
   return { path: out, format };
 }

@@ -16,6 +16,7 @@ export interface Oracle {
 const DIRECTIVE = /\[sim truth="((?:[^"\\]|\\.)*)" accuracy=([0-9.]+)(?: field=([A-Za-z0-9_]+))?\]/;
 
 export function findOracle(text: string): Oracle | undefined {
+  if (!text.includes('[sim truth=')) return undefined;
   const match = DIRECTIVE.exec(text);
   if (!match) return undefined;
   const accuracy = Number(match[2]);

@@ -3,12 +3,23 @@
 // temporary name, and a rename makes it appear under its final name only when it is complete.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { OutputColumn } from '../output/answer-columns.js';
 import type { DuckDB } from './duckdb.js';
 import { sqlIdentifier, sqlString } from './duckdb.js';
 
 export type OutputFormat = 'parquet' | 'jsonl' | 'csv';
+
+const OUTPUT_FORMATS: Readonly<Record<string, OutputFormat>> = {
+  '.parquet': 'parquet',
+  '.jsonl': 'jsonl',
+  '.csv': 'csv',
+};
+
+/** The format a file's extension names, or undefined for one llmap does not write. */
+export function outputFormatOf(path: string): OutputFormat | undefined {
+  return OUTPUT_FORMATS[extname(path).toLowerCase()];
+}
 
 export interface TableWriterOptions {
   readonly path: string;
