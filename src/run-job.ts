@@ -16,6 +16,9 @@ import type { BatchRecord } from './store/batch-store.js';
 import { openSqliteBatches } from './store/sqlite/sqlite-batches.js';
 import { withCache } from './executor/cached-provider.js';
 import { ConcurrencyController } from './executor/concurrency.js';
+import { CircuitBreaker, withCircuitBreaker } from './executor/circuit-breaker.js';
+import { ANTHROPIC_DEFAULT_BASE_URL } from './providers/anthropic/anthropic-messages.js';
+import { OPENAI_DEFAULT_BASE_URL } from './providers/openai/openai-chat.js';
 import { RateLimiter } from './executor/rate-limiter.js';
 import { withEmbeddingRateLimit, withRateLimit } from './executor/rate-limited-provider.js';
 import { batchEmbeddings } from './executor/embed-batcher.js';
@@ -148,8 +151,8 @@ const MAX_BATCH_ATTEMPTS = 2;
 /** Embeddings calls in flight when --concurrency is auto. */
 const EMBED_REQUESTS = 4;
 
-/** How often answers are committed to the cache and the ledger. */
-const CHECKPOINT_MS = 100;
+/** Answers are committed on the turn that receives them; the run's metadata is refreshed at least this often. */
+const CHECKPOINT_MS = 1000;
 
 export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
@@ -259,11 +262,16 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
             ? undefined
             : job.execution.concurrency),
       max: job.execution.maxConcurrency,
-      averageTokens: () =>
-        (stats.inputTokens + stats.outputTokens) / Math.max(1, stats.ok + stats.invalid - stats.cached - stats.resumed),
     });
     closers.push(() => concurrency.close());
-    const limited = embedTask ? provider : withRateLimit(provider, limiter, concurrency, now, budget);
+    const rateLimited = embedTask ? provider : withRateLimit(provider, limiter, concurrency, now, budget);
+    // An outage of a hosted or self-hosted server pauses the run instead of failing its rows; a local model has none.
+    const breaker =
+      job.model.provider === 'llama' || job.cache.replay || deps.provider
+        ? undefined
+        : new CircuitBreaker({ endpoint: endpointOf(job), maxOutageMs: job.execution.maxOutageMs, now });
+    if (breaker) closers.push(() => breaker.close());
+    const limited = breaker ? withCircuitBreaker(rateLimited, breaker) : rateLimited;
     const batchMode =
       plan.batch && batchStore
         ? createBatchMode({
@@ -335,6 +343,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       sleep,
       random: deps.random ?? Math.random,
       onRetry: () => stats.retries++,
+      ...(breaker ? { excused: (error: ApiCallError) => breaker.excuses(error) } : {}),
       ...(repairProvider ? { repairProvider } : {}),
     };
     const answerNames = answerCols.map((c) => c.name);
@@ -389,6 +398,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
               // `not in cache` is not an answer: the next online run must ask it.
               if (job.cache.replay && outcome.status === 'failed') return;
               openLedger.record(ledgerEntry(task, outcome, checkedWith));
+              checkpoints.soon();
             },
             sink: (task, outcome) => {
               const written = embedTask && typeof outcome.answer === 'string' ? vectors.output(outcome) : outcome;
@@ -518,6 +528,12 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await ledger?.close();
     db?.close();
   }
+}
+
+/** The endpoint a job's requests go to, as the user would recognise it in a message. */
+function endpointOf(job: Job): string {
+  if (job.model.baseUrls.length > 0) return job.model.baseUrls.map((url) => url.href).join(', ');
+  return job.model.provider === 'anthropic' ? ANTHROPIC_DEFAULT_BASE_URL : OPENAI_DEFAULT_BASE_URL;
 }
 
 /** Embeddings arrive as base64 float32 text (cache, ledger) and are written as a FLOAT[] column. */

@@ -179,6 +179,7 @@ export function withTableJobOptions(command: Command): Command {
     .option('--max-attempts <n>', 'attempts per request, retries included', '5')
     .option('--timeout <seconds>', 'per-request timeout', '120')
     .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
+    .option('--max-outage <duration>', 'how long the provider may be down before the run stops (exit 3): 90s, 10m')
     .option('--limit <n>', 'only the first N rows (a trial run)')
     .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
     .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')

@@ -39,6 +39,9 @@ export interface RowOutcome {
   readonly stopKind?: 'provider' | 'budget';
   /** The row's answer is in a provider batch not yet collected: it is left for a later pass, not recorded. */
   readonly deferred?: boolean;
+  /** A failure the provider answered with an HTTP status (a refusal such as 400), for telling the run's errors from
+   * the row's. */
+  readonly statusCode?: number;
 }
 
 export interface AnswerRowDeps extends RetryDeps {
@@ -50,6 +53,8 @@ export interface AnswerRowDeps extends RetryDeps {
   readonly now: () => number;
   readonly signal?: AbortSignal;
   readonly onRetry?: (event: RetryEvent) => void;
+  /** Failures that cost no attempt (default: 429s; with a circuit breaker, faults during an outage too). */
+  readonly excused?: (error: ApiCallError) => boolean;
 }
 
 export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {
@@ -60,6 +65,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
     const attempted = await withRetry(() => provider.doGenerate(req, signalOption(deps.signal)), deps.retry, deps, {
       ...signalOption(deps.signal),
       ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+      ...(deps.excused ? { excused: deps.excused } : {}),
     });
     tally.attempts += attempted.attempts;
     if (attempted.ok) {
@@ -126,13 +132,19 @@ function failure(error: unknown): {
   stopsRun?: boolean;
   stopKind?: 'budget';
   deferred?: boolean;
+  statusCode?: number;
 } {
   if (BatchDeferred.isInstance(error)) return { status: 'failed', error: error.message, deferred: true };
   if (error instanceof BudgetExceededError) {
     return { status: 'failed', error: error.message, stopsRun: true, stopKind: 'budget' };
   }
   if (ApiCallError.isInstance(error)) {
-    return { status: 'failed', error: error.message, ...(error.stopsRun ? { stopsRun: true } : {}) };
+    return {
+      status: 'failed',
+      error: error.message,
+      ...(error.stopsRun ? { stopsRun: true } : {}),
+      ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+    };
   }
   return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
 }

@@ -11,7 +11,6 @@ function controlled(options: Partial<ConcurrencyOptions> & { rpm?: number } = {}
   const controller = new ConcurrencyController(slots, limiter, {
     fixed: options.fixed,
     max: options.max ?? 1000,
-    averageTokens: options.averageTokens ?? (() => 100),
   });
   const close = () => {
     controller.close();
@@ -171,11 +170,9 @@ describe('concurrency controller', () => {
     // tpm 60000 at 1000 tokens a request: 1 request a second, 50 ms each: ceil(0.075) + 1 = 2.
     const slots = new Slots(1);
     const limiter = new RateLimiter({ rpm: 6000, tpm: 60_000, now: () => 0 });
-    const controller = new ConcurrencyController(slots, limiter, {
-      fixed: undefined,
-      max: 100,
-      averageTokens: () => 1000,
-    });
+    const controller = new ConcurrencyController(slots, limiter, { fixed: undefined, max: 100 });
+    // The limiter averages what requests reserve: here 1,000 tokens each.
+    limiter.acquire(() => ({ input: 1000, output: 0 }));
     controller.completed(50, false);
     controller.tick();
     assert.equal(slots.limit, 2);

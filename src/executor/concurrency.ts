@@ -12,8 +12,6 @@ export interface ConcurrencyOptions {
   readonly fixed: number | undefined;
   /** The ceiling when tuning (`--max-concurrency`). */
   readonly max: number;
-  /** Average tokens a request reserves, for a token-per-minute limit. */
-  readonly averageTokens: () => number;
 }
 
 const START = 32;
@@ -61,7 +59,7 @@ export class ConcurrencyController {
   tick(): void {
     if (this.#options.fixed !== undefined) return;
     const current = this.#slots.limit;
-    const rate = this.#limiter.allowedRequestRate(this.#options.averageTokens());
+    const rate = this.#limiter.allowedRequestRate();
     let next = current;
     if (this.#refusedSinceTick) {
       next = Math.floor(current / 2);

@@ -8,7 +8,7 @@ import type { ChatProvider, ChatResult, EmbeddingProvider, EmbedResult } from '.
 import type { RateLimitInfo } from '../providers/rate-limit-info.js';
 import type { Budget } from '../cost/budget.js';
 import type { ConcurrencyController } from './concurrency.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { MeasureCost, RateLimiter, RequestCost } from './rate-limiter.js';
 
 export function withRateLimit(
   provider: ChatProvider,
@@ -21,21 +21,24 @@ export function withRateLimit(
     ...provider,
     unsupportedSchemaParts: (schema) => provider.unsupportedSchemaParts(schema),
     async doGenerate(request, options): Promise<ChatResult> {
-      // Tokens are counted only when a token limit is known: counting costs ~10 µs a row.
-      const tokens = limiter.countsTokens ? countPromptTokens(request) + (request.maxTokens ?? 0) : 0;
+      // Prompt tokens are counted only when a token limit is known: counting costs ~10 µs a row.
+      const measure = (countInput: boolean) => ({
+        input: countInput ? countPromptTokens(request) : 0,
+        output: request.maxTokens ?? 0,
+      });
       // Throws BudgetExceededError, which stops the run, when the call's worst case would pass the budget.
       const reservation = budget?.reserve(request);
       let used = { inputTokens: 0, outputTokens: 0 };
       try {
         return await underLimit(
           limiter,
-          tokens,
+          measure,
           async () => {
             const result = await provider.doGenerate(request, options);
             used = result.usage;
             return result;
           },
-          (result) => [result.usage.inputTokens + result.usage.outputTokens, result.rateLimit],
+          (result) => [{ input: result.usage.inputTokens, output: result.usage.outputTokens }, result.rateLimit],
           (latencyMs, refused) => concurrency.completed(latencyMs, refused),
           now,
         );
@@ -58,15 +61,16 @@ export function withEmbeddingRateLimit(
     ...provider,
     doEmbed(inputs, options): Promise<EmbedResult> {
       // The batcher has usually counted them already (for the provider's per-request limits).
-      let tokens = options.inputTokens ?? 0;
-      if (options.inputTokens === undefined && limiter.countsTokens) {
-        for (const input of inputs) tokens += countTokens(input);
-      }
+      const measure = (countInput: boolean) => {
+        let input = options.inputTokens ?? 0;
+        if (options.inputTokens === undefined && countInput) for (const text of inputs) input += countTokens(text);
+        return { input, output: 0 };
+      };
       return underLimit(
         limiter,
-        tokens,
+        measure,
         () => provider.doEmbed(inputs, options),
-        (result) => [result.inputTokens, result.rateLimit],
+        (result) => [{ input: result.inputTokens, output: 0 }, result.rateLimit],
         () => undefined,
         now,
       );
@@ -77,13 +81,13 @@ export function withEmbeddingRateLimit(
 
 async function underLimit<T>(
   limiter: RateLimiter,
-  tokens: number,
+  measure: MeasureCost,
   call: () => Promise<T>,
-  used: (result: T) => [tokens: number, rateLimit: RateLimitInfo | undefined],
+  used: (result: T) => [used: RequestCost, rateLimit: RateLimitInfo | undefined],
   completed: (latencyMs: number, refused: boolean) => void,
   now: () => number,
 ): Promise<T> {
-  const permit = await limiter.acquire(tokens);
+  const permit = await limiter.acquire(measure);
   const started = now();
   try {
     const result = await call();
@@ -92,6 +96,7 @@ async function underLimit<T>(
     completed(now() - started, false);
     return result;
   } catch (error) {
+    // A 429 is back-pressure: the limiter pauses and slows down, and the retry that follows costs the row no attempt.
     if (ApiCallError.isInstance(error) && error.statusCode === 429) {
       limiter.refused(permit, error.retryAfterMs, error.rateLimit);
       completed(now() - started, true);

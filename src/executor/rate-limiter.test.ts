@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimitInfo } from '../providers/rate-limit-info.js';
-import { RateLimiter, type Permit, type RateLimiterOptions } from './rate-limiter.js';
+import { RateLimiter, type Permit, type RateLimiterOptions, type RequestCost } from './rate-limiter.js';
+import { RequestTooLargeError } from './request-too-large-error.js';
 
 /** A limiter on a clock the test moves by hand (`clock.t`, in ms). */
 function limiterAt(options: Omit<RateLimiterOptions, 'now'> = {}) {
@@ -11,11 +12,12 @@ function limiterAt(options: Omit<RateLimiterOptions, 'now'> = {}) {
   return { clock, limiter };
 }
 
+const cost = (input = 0, output = 0) => (): RequestCost => ({ input, output });
 const granted = (value: Promise<Permit> | Permit): value is Permit => !(value instanceof Promise);
 
-/** Whether each of `count` immediate acquires was granted at once. */
-function acquireMany(limiter: RateLimiter, count: number, tokens = 0): boolean[] {
-  return Array.from({ length: count }, () => granted(limiter.acquire(tokens)));
+/** Whether each of `count` tries was granted at once. */
+function acquireMany(limiter: RateLimiter, count: number, input = 0, output = 0): boolean[] {
+  return Array.from({ length: count }, () => limiter.tryAcquire(cost(input, output)) !== undefined);
 }
 
 /** The permit, when the wait is over within `ms` of real time; 'pending' otherwise. */
@@ -24,178 +26,186 @@ async function within(wait: Promise<Permit> | Permit, ms: number): Promise<Permi
 }
 
 /** Acquires a permit, failing when it is not granted at once. */
-function acquireNow(limiter: RateLimiter, tokens = 0): Permit {
-  const permit = limiter.acquire(tokens);
+function acquireNow(limiter: RateLimiter, input = 0, output = 0): Permit {
+  const permit = limiter.acquire(cost(input, output));
   assert.ok(granted(permit), 'expected a permit at once');
   return permit;
 }
 
-const requestsReading = (limit: number, remaining: number, resetMs: number): RateLimitInfo => ({
+const requestsReading = (limit: number, remaining: number, resetMs = 10): RateLimitInfo => ({
   requests: { limit, remaining, resetMs },
 });
 
+/** A limiter that has learned `info` from its first (probe) request, on a clock at 0. */
+function learned(info: RateLimitInfo) {
+  const at = limiterAt();
+  at.limiter.settle(acquireNow(at.limiter), { input: 0, output: 0 }, info);
+  return at;
+}
+
+/** How many acquires of `input` tokens are granted over `ms` of the hand-moved clock, stepping 1 ms. */
+function grantsOver(at: ReturnType<typeof limiterAt>, ms: number, input = 0): number {
+  let grants = 0;
+  for (const end = at.clock.t + ms; at.clock.t < end; at.clock.t++) {
+    while (at.limiter.tryAcquire(cost(input))) grants++;
+  }
+  return grants;
+}
+
 describe('rate limiter', () => {
-  test('with no limits every acquire is granted at once, counting what was sent before', () => {
+  test('with nothing known, the first request goes alone; its answer without limits frees everyone', async () => {
     const { limiter } = limiterAt();
-    const permits = [5, 7, 11].map((tokens) => limiter.acquire(tokens));
-    assert.deepEqual(permits, [
-      { tokens: 5, requestsBefore: 0, tokensBefore: 0, sentAt: 0 },
-      { tokens: 7, requestsBefore: 1, tokensBefore: 5, sentAt: 0 },
-      { tokens: 11, requestsBefore: 2, tokensBefore: 12, sentAt: 0 },
-    ]);
+    const probe = acquireNow(limiter);
+    const second = limiter.acquire(cost());
+    assert.equal(await within(second, 20), 'pending');
+    limiter.settle(probe, { input: 0, output: 0 }, undefined);
+    assert.notEqual(await within(second, 50), 'pending');
     assert.ok(acquireMany(limiter, 1000, 500).every(Boolean));
     limiter.close();
   });
 
-  test('rpm 600 grants a burst of 10 at once, then one more each 100 ms', async () => {
-    const { clock, limiter } = limiterAt({ rpm: 600 });
-    assert.deepEqual(acquireMany(limiter, 10), Array<boolean>(10).fill(true));
-    clock.t = 90;
-    const eleventh = limiter.acquire(0);
-    assert.equal(granted(eleventh), false);
-    assert.equal(await within(eleventh, 30), 'pending');
-    clock.t = 99;
-    assert.equal(await within(eleventh, 20), 'pending');
-    clock.t = 100;
-    assert.deepEqual(await within(eleventh, 50), { tokens: 0, requestsBefore: 10, tokensBefore: 0, sentAt: 100 });
-    assert.equal(granted(limiter.acquire(0)), false);
-    limiter.close();
+  test('a learned per-minute limit is a pace, not a burst: 6,000 RPM sends 10 at once, then one per 10 ms', () => {
+    const at = learned(requestsReading(6000, 5999));
+    // Were the quota a burst, 5,999 would go at once.
+    assert.equal(grantsOver(at, 1), 10);
+    assert.equal(grantsOver(at, 1000), 100);
+    at.limiter.close();
   });
 
-  test('rpm alone never limits tokens', () => {
-    const { limiter } = limiterAt({ rpm: 600 });
-    assert.deepEqual(acquireMany(limiter, 10, 1_000_000), Array<boolean>(10).fill(true));
-    limiter.close();
+  test('the pace is the limit per minute over a long run', () => {
+    const at = learned(requestsReading(600, 599));
+    assert.equal(grantsOver(at, 60_000), 600);
+    at.limiter.close();
   });
 
-  test('tpm limits tokens, and unused reserved tokens are given back on settle', () => {
-    // tpm 6000: 100 tokens a second, a burst of 100.
-    const withoutRefund = limiterAt({ tpm: 6000 });
-    acquireNow(withoutRefund.limiter, 100);
-    assert.equal(granted(withoutRefund.limiter.acquire(50)), false);
-    withoutRefund.limiter.close();
-
-    const withRefund = limiterAt({ tpm: 6000 });
-    const permit = acquireNow(withRefund.limiter, 100);
-    withRefund.limiter.settle(permit, 40, undefined);
-    assert.deepEqual(acquireMany(withRefund.limiter, 2, 30), [true, true]);
-    assert.equal(granted(withRefund.limiter.acquire(30)), false);
-    withRefund.limiter.close();
-  });
-
-  test('a request larger than the tpm burst goes once the bucket is full', () => {
-    const { limiter } = limiterAt({ tpm: 6000 });
-    assert.equal(granted(limiter.acquire(250)), true);
-    limiter.close();
-  });
-
-  test('a reading with nothing remaining holds every acquire until its reset, then opens a fresh window', async () => {
-    const { clock, limiter } = limiterAt();
-    limiter.settle(acquireNow(limiter), undefined, requestsReading(5, 0, 1000));
-    clock.t = 990;
-    const next = limiter.acquire(0);
-    assert.equal(granted(next), false);
-    assert.equal(await within(next, 30), 'pending');
-    clock.t = 1000;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 1000 });
-    // The fresh window holds the learned limit of 5, the one just granted included.
-    assert.deepEqual(acquireMany(limiter, 5), [true, true, true, true, false]);
-    limiter.close();
-  });
-
-  test("a reading's reset counts from when its request was sent, not from when the answer arrived", () => {
-    const { clock, limiter } = limiterAt();
-    const permit = acquireNow(limiter);
-    // The answer arrives 50 ms after the send; the window ends 1000 ms after admission, just after the send.
-    clock.t = 50;
-    limiter.settle(permit, undefined, requestsReading(5, 0, 1000));
-    clock.t = 1010;
-    assert.equal(granted(limiter.acquire(0)), true);
-    limiter.close();
+  test('remaining is a ceiling: a quota that another client spends is respected', () => {
+    // 6,000 RPM, but only 3 left: after those, one more each 10 ms as the budget is restored.
+    const at = learned(requestsReading(6000, 3));
+    assert.deepEqual(acquireMany(at.limiter, 4), [true, true, true, false]);
+    at.clock.t = 10;
+    assert.deepEqual(acquireMany(at.limiter, 2), [true, false]);
+    at.limiter.close();
   });
 
   test('a reading discounts the requests sent after the one it answers', () => {
-    const early = limiterAt();
-    const [first] = [acquireNow(early.limiter), acquireNow(early.limiter), acquireNow(early.limiter)];
+    const { limiter } = limiterAt({ rpm: 600_000 });
+    const [first] = [acquireNow(limiter), acquireNow(limiter), acquireNow(limiter)];
     // Remaining 3 when the first was answered, but two more have gone since: one left.
-    early.limiter.settle(first, undefined, requestsReading(10, 3, 1000));
-    assert.deepEqual(acquireMany(early.limiter, 4), [true, false, false, false]);
-    early.limiter.close();
-
-    const latest = limiterAt();
-    const [, , third] = [acquireNow(latest.limiter), acquireNow(latest.limiter), acquireNow(latest.limiter)];
-    latest.limiter.settle(third, undefined, requestsReading(10, 3, 1000));
-    assert.deepEqual(acquireMany(latest.limiter, 4), [true, true, true, false]);
-    latest.limiter.close();
-  });
-
-  test('a token reading limits tokens, discounting tokens sent after its request', () => {
-    const { limiter } = limiterAt();
-    const first = acquireNow(limiter, 100);
-    acquireNow(limiter, 300);
-    limiter.settle(first, 100, { tokens: { limit: 10_000, remaining: 1000, resetMs: 1000 } });
-    // 1000 left after the first, 300 of it spent since: 700.
-    assert.deepEqual([granted(limiter.acquire(700)), granted(limiter.acquire(1))], [true, false]);
+    limiter.settle(first, undefined, requestsReading(600_000, 3));
+    assert.deepEqual(acquireMany(limiter, 2), [true, false]);
     limiter.close();
   });
 
-  test('a refusal pauses every acquire for its retry-after and is counted', async () => {
-    const { clock, limiter } = limiterAt();
+  test('a reading about an earlier request than the last one read is not taken over a newer one', () => {
+    const { limiter } = limiterAt({ rpm: 600_000 });
+    const [first, second] = [acquireNow(limiter), acquireNow(limiter)];
+    limiter.settle(second, undefined, requestsReading(600_000, 100));
+    // Arrives late, about the first request, and says less was left: the newer reading stands.
+    limiter.settle(first, undefined, requestsReading(600_000, 1));
+    assert.deepEqual(acquireMany(limiter, 3), [true, true, true]);
+    limiter.close();
+  });
+
+  test('a token limit paces by tokens: a request larger than the burst waits for the bucket to fill', () => {
+    // 60,000 tokens per minute: 1 a millisecond, a burst of 100.
+    const at = learned({ tokens: { limit: 60_000, remaining: 59_999, resetMs: 1 } });
+    assert.equal(grantsOver(at, 10_000, 500), 20);
+    at.limiter.close();
+  });
+
+  test('tokens reserved are given back only where the provider does (Anthropic output tokens), not for OpenAI', () => {
+    const openAi = learned({ tokens: { limit: 60_000, remaining: 59_000, resetMs: 1000 } });
+    openAi.limiter.settle(acquireNow(openAi.limiter, 50, 50), { input: 50, output: 0 }, undefined);
+    assert.deepEqual(acquireMany(openAi.limiter, 1, 50, 50), [false]);
+    openAi.limiter.close();
+
+    const anthropic = learned({ outputTokens: { limit: 60_000, remaining: 59_000, resetMs: 1000, rounding: 1000 } });
+    anthropic.limiter.settle(acquireNow(anthropic.limiter, 50, 100), { input: 50, output: 0 }, undefined);
+    assert.deepEqual(acquireMany(anthropic.limiter, 1, 50, 100), [true]);
+    anthropic.limiter.close();
+  });
+
+  test('a request no budget can ever admit is refused with the reason, before and while waiting', async () => {
+    const at = learned({ tokens: { limit: 30_000, remaining: 29_000, resetMs: 1000 } });
+    assert.throws(() => at.limiter.acquire(cost(40_000, 1000)), (error: unknown) => {
+      assert.ok(error instanceof RequestTooLargeError);
+      assert.match(
+        error.message,
+        /needs 41,000 tokens \(prompt 40,000 \+ max_tokens 1,000\) but the provider allows 30,000 tokens per minute: it can never be admitted/,
+      );
+      return true;
+    });
+    // Waiting behind the probe when the limit is learned.
+    const fresh = limiterAt();
+    const probe = acquireNow(fresh.limiter);
+    const waiting = Promise.resolve(fresh.limiter.acquire(cost(40_000)));
+    fresh.limiter.settle(probe, undefined, { tokens: { limit: 30_000, remaining: 29_000, resetMs: 1000 } });
+    await assert.rejects(waiting, RequestTooLargeError);
+    for (const limiter of [at.limiter, fresh.limiter]) limiter.close();
+  });
+
+  test('prompt tokens are measured again once the probe has made a token limit known', async () => {
+    const { limiter } = limiterAt();
+    const probe = acquireNow(limiter);
+    const measured: boolean[] = [];
+    const waiting = limiter.acquire((countInput) => (measured.push(countInput), { input: countInput ? 10 : 0, output: 0 }));
+    limiter.settle(probe, undefined, { tokens: { limit: 60_000, remaining: 59_000, resetMs: 1000 } });
+    const permit = await within(waiting, 50);
+    assert.notEqual(permit, 'pending');
+    assert.deepEqual(measured, [false, true]);
+    assert.deepEqual((permit as Permit).cost, { input: 10, output: 0 });
+    limiter.close();
+  });
+
+  test('a refusal pauses every acquire for its retry-after, lowers the pace, and the pace climbs back', async () => {
+    const at = learned(requestsReading(6000, 5999));
+    const { clock, limiter } = at;
     limiter.refused(acquireNow(limiter), 500, undefined);
     assert.equal(limiter.rateLimited, 1);
     clock.t = 480;
-    const next = limiter.acquire(0);
-    assert.equal(granted(next), false);
-    assert.equal(await within(next, 40), 'pending');
+    const next = limiter.acquire(cost());
+    assert.equal(await within(next, 30), 'pending');
     clock.t = 500;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 500 });
-    assert.equal(granted(limiter.acquire(0)), true);
+    assert.notEqual(await within(next, 50), 'pending');
+    assert.equal(Math.round(limiter.allowedRequestRate()!), 80);
+    clock.t = 20_000;
+    limiter.tryAcquire(cost());
+    assert.equal(Math.round(limiter.allowedRequestRate()!), 100);
     limiter.close();
   });
 
   test('a refusal without retry-after pauses for a second', async () => {
-    const { clock, limiter } = limiterAt();
+    const { clock, limiter } = limiterAt({ rpm: 6000 });
     limiter.refused(acquireNow(limiter), undefined, undefined);
     clock.t = 990;
-    const next = limiter.acquire(0);
+    const next = limiter.acquire(cost());
     assert.equal(await within(next, 30), 'pending');
     clock.t = 1000;
-    assert.deepEqual(await within(next, 50), { tokens: 0, requestsBefore: 1, tokensBefore: 0, sentAt: 1000 });
-    assert.equal(limiter.rateLimited, 1);
+    assert.notEqual(await within(next, 50), 'pending');
     limiter.close();
   });
 
-  test('allowed request rate follows rpm, a learned window, and the tighter of requests and tokens', () => {
+  test('allowed request rate follows rpm, learned limits, and the tightest budget at its average cost', () => {
     const none = limiterAt().limiter;
     const rpm = limiterAt({ rpm: 600 }).limiter;
     const tpm = limiterAt({ tpm: 60_000 }).limiter;
+    acquireNow(tpm, 100);
     const both = limiterAt({ rpm: 600, tpm: 6000 }).limiter;
-    const learned = limiterAt().limiter;
-    learned.settle(acquireNow(learned), undefined, requestsReading(5, 4, 1000));
+    acquireNow(both, 100);
+    const fromHeaders = learned(requestsReading(300, 299)).limiter;
     assert.deepEqual(
-      [
-        none.allowedRequestRate(100),
-        rpm.allowedRequestRate(100),
-        tpm.allowedRequestRate(100),
-        tpm.allowedRequestRate(0),
-        both.allowedRequestRate(100),
-        both.allowedRequestRate(1),
-        both.allowedRequestRate(0),
-        learned.allowedRequestRate(100),
-      ],
-      [undefined, 10, 10, undefined, 1, 10, 10, 5],
+      [none, rpm, tpm, both, fromHeaders].map((limiter) => limiter.allowedRequestRate()),
+      [undefined, 10, 10, 1, 5],
     );
-    for (const limiter of [none, rpm, tpm, both, learned]) limiter.close();
+    for (const limiter of [none, rpm, tpm, both, fromHeaders]) limiter.close();
   });
 
   test('tokens are counted only once a token limit is given or reported', () => {
     const none = limiterAt().limiter;
     const rpm = limiterAt({ rpm: 600 }).limiter;
     const tpm = limiterAt({ tpm: 6000 }).limiter;
-    const requestsReported = limiterAt().limiter;
-    requestsReported.settle(acquireNow(requestsReported), 0, requestsReading(50, 49, 1000));
-    const tokensReported = limiterAt().limiter;
-    tokensReported.settle(acquireNow(tokensReported), 0, { tokens: { limit: 10_000, remaining: 9000, resetMs: 1000 } });
+    const requestsReported = learned(requestsReading(50, 49)).limiter;
+    const tokensReported = learned({ inputTokens: { limit: 10_000, remaining: 9000, resetMs: 1000 } }).limiter;
     assert.deepEqual(
       [none, rpm, tpm, requestsReported, tokensReported].map((limiter) => limiter.countsTokens),
       [false, false, true, false, true],

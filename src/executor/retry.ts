@@ -36,29 +36,53 @@ export interface RetryEvent {
   readonly delayMs: number;
 }
 
+export interface RetryOptions {
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (event: RetryEvent) => void;
+  /**
+   * Failures that cost the row no attempt: asked again however often they happen. By default a 429 (back-pressure,
+   * which the rate limiter answers by pausing and slowing down); the circuit breaker adds failures during an outage.
+   */
+  readonly excused?: (error: ApiCallError) => boolean;
+}
+
+/** A 429 is back-pressure, not a failure of the row. */
+export const isRateLimited = (error: ApiCallError): boolean => error.statusCode === 429;
+
 export async function withRetry<T>(
   call: () => Promise<T>,
   policy: RetryPolicy,
   deps: RetryDeps,
-  options: { signal?: AbortSignal; onRetry?: (event: RetryEvent) => void } = {},
+  options: RetryOptions = {},
 ): Promise<Attempted<T>> {
-  for (let attempt = 1; ; attempt++) {
+  const excused = options.excused ?? isRateLimited;
+  // `calls` counts every call (the row's `_attempts`); `attempt` only those that were the row's own failures.
+  let attempt = 0;
+  for (let calls = 1; ; calls++) {
     try {
-      return { ok: true, value: await call(), attempts: attempt };
+      return { ok: true, value: await call(), attempts: calls };
     } catch (error) {
       const retryable = ApiCallError.isInstance(error) && error.isRetryable && !error.stopsRun;
-      if (!retryable || attempt >= policy.maxAttempts || options.signal?.aborted) {
-        return { ok: false, error, attempts: attempt };
-      }
-      const delayMs = retryDelay(error, attempt, policy, deps.random);
-      options.onRetry?.(Object.freeze({ error, attemptNumber: attempt, delayMs }));
+      if (!retryable || options.signal?.aborted) return { ok: false, error, attempts: calls };
+      const free = excused(error);
+      if (!free) attempt++;
+      if (attempt >= policy.maxAttempts) return { ok: false, error, attempts: calls };
+      const delayMs = free ? excusedDelay(error, policy, deps.random) : retryDelay(error, attempt, policy, deps.random);
+      options.onRetry?.(Object.freeze({ error, attemptNumber: calls, delayMs }));
       try {
         await deps.sleep(delayMs, options.signal);
       } catch {
-        return { ok: false, error, attempts: attempt };
+        return { ok: false, error, attempts: calls };
       }
     }
   }
+}
+
+/** Before asking again after an excused failure: the server's hint if any (the limiter or the breaker holds the call
+ * back as long as needed anyway), else a short random pause that spreads the retries. */
+function excusedDelay(error: ApiCallError, policy: RetryPolicy, random: () => number): number {
+  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, policy.maxRetryAfterMs);
+  return Math.round(random() * policy.baseDelayMs);
 }
 
 /** Backoff before attempt `attempt + 1`: the server's hint if any, else a random point in the upper half of an exponential ceiling. */

@@ -12,6 +12,7 @@ import { entryKey, type LedgerEntry } from '../store/ledger-store.js';
 import type { Row, TableSource } from '../table/read-table.js';
 import type { RowOutcome } from './answer-row.js';
 import { InFlightDedupe } from './dedupe.js';
+import { FirstRefusals } from './first-refusals.js';
 import { InOrder } from './in-order.js';
 import { Slots } from './slots.js';
 
@@ -80,6 +81,14 @@ export interface PipelineResult {
   readonly stopped: StopReason | undefined;
 }
 
+interface Answered {
+  readonly task: RowTask;
+  readonly outcome: RowOutcome;
+}
+
+/** Identical refusals on the first rows, before any request was accepted, that make them the run's error. */
+const RUN_REFUSAL_THRESHOLD = 10;
+
 export async function runPipeline(stages: PipelineStages, control: PipelineControl): Promise<PipelineResult> {
   const { stats } = control;
   const { slots } = control;
@@ -98,11 +107,17 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   control.stopSignal?.addEventListener('abort', onUserStop, { once: true });
   if (control.stopSignal?.aborted) onUserStop();
 
+  const refusals = new FirstRefusals<Answered>(RUN_REFUSAL_THRESHOLD);
   const inOrder = new InOrder<{ ref: RowRef; outcome: RowOutcome }>(
     (_, { ref, outcome }) => stages.sink(ref, outcome),
     control.maxWaiting,
   );
 
+  const settle = ({ task, outcome }: Answered) => {
+    stages.record(task, outcome);
+    stats.count(outcome);
+    inOrder.put(task.index, { ref: task, outcome });
+  };
   const dispatch = (task: RowTask, earlier: LedgerEntry | undefined) => {
     stats.inFlight++;
     void dedupe
@@ -126,9 +141,20 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
           inOrder.skip(task.index);
           return;
         }
-        stages.record(task, outcome);
-        stats.count(outcome);
-        inOrder.put(task.index, { ref: task, outcome });
+        const verdict = refusals.offer({ task, outcome }, outcome);
+        switch (verdict.kind) {
+          case 'hold':
+            return;
+          case 'drop':
+            return inOrder.skip(task.index);
+          case 'stop':
+            stop({ kind: 'provider', message: verdict.message });
+            for (const held of refusals.drop()) inOrder.skip(held.task.index);
+            return;
+          case 'pass':
+            for (const held of refusals.release()) settle(held);
+            settle({ task, outcome });
+        }
       });
   };
 
@@ -187,6 +213,12 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
       }
     }
     await drain();
+    // Refusals held back while nothing had been accepted yet (a small table, all refused): the rows' own failures,
+    // unless the run stopped, in which case the next run asks them again.
+    for (const held of refusals.release()) {
+      if (stopped) inOrder.skip(held.task.index);
+      else settle(held);
+    }
   } catch (error) {
     // The source failed mid-stream: nothing more can be written in order, so in-flight rows are cut off.
     cutOff.abort();

@@ -113,5 +113,7 @@ export interface Job {
     readonly maxAttempts: number;
     readonly timeoutMs: number;
     readonly drainMs: number;
+    /** How long the provider may be down (the circuit breaker open) before the run stops. */
+    readonly maxOutageMs: number;
   };
 }

@@ -107,6 +107,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
       maxAttempts: options.maxAttempts,
       timeoutMs: Math.round(options.timeout * 1000),
       drainMs: Math.round(options.drainTimeout * 1000),
+      maxOutageMs: options.maxOutage,
     },
   };
 }

@@ -91,6 +91,8 @@ export const RunOptionsSchema = z.object({
   timeout: positiveNumber('--timeout').default(120),
   /** Seconds to let in-flight requests finish after Ctrl-C. @default 10 */
   drainTimeout: positiveNumber('--drain-timeout').default(10),
+  /** How long the provider may be down before the run stops (exit 3): `90s`, `10m`, `1h`. @default 10 minutes */
+  maxOutage: durationFlag('--max-outage').default(600_000),
   temperature: numberFlag('--temperature', 'a number from 0 to 2', (n) => n >= 0 && n <= 2).optional(),
   maxTokens: positiveInt('--max-tokens').optional(),
   /** The column that identifies a row across runs; without it, a row is known by a hash of its content. */

@@ -27,14 +27,15 @@ const anthropicFamily = (family: string, limit: number, remaining: number, reset
   [`anthropic-ratelimit-${family}-reset`]: formatRfc3339(resetAt),
 });
 
-const simState = (overrides: Partial<RateLimitState>): RateLimitState => ({
-  limits: { rpm: 50, tpm: 40_000, windowMs: 60_000 },
-  requestsRemaining: 42,
-  tokensRemaining: 31_000,
+const budget = (limit: number, remaining: number) => ({ limit, remaining, resetAtMs: NOW + 17_250 });
+const openAiSimState: RateLimitState = {
   nowMs: NOW,
-  resetAtMs: NOW + 17_250,
-  ...overrides,
-});
+  budgets: { requests: budget(50, 42), tokens: budget(40_000, 31_000) },
+};
+const anthropicSimState: RateLimitState = {
+  nowMs: NOW,
+  budgets: { requests: budget(50, 42), 'input-tokens': budget(40_000, 31_000), 'output-tokens': budget(8000, 7400) },
+};
 
 describe('parseGoDuration', () => {
   test('reads the durations OpenAI writes in its reset headers', () => {
@@ -148,7 +149,7 @@ describe('openAiRateLimitInfo', () => {
 
   test("reads what llmap's simulator sends", () => {
     const headers: Record<string, string> = {};
-    openAiRateLimitHeaders(simState({}), headers);
+    openAiRateLimitHeaders(openAiSimState, headers);
     assert.deepEqual(openAiRateLimitInfo(headers), {
       requests: { limit: 50, remaining: 42, resetMs: 17_250 },
       tokens: { limit: 40_000, remaining: 31_000, resetMs: 17_250 },
@@ -157,14 +158,14 @@ describe('openAiRateLimitInfo', () => {
 });
 
 describe('anthropicRateLimitInfo', () => {
-  test('reads requests and tokens, with resets as milliseconds from now', () => {
+  test('reads requests and tokens, with resets as milliseconds from now, token figures rounded to thousands', () => {
     const headers = {
       ...anthropicFamily('requests', 50, 49, NOW + 1200),
       ...anthropicFamily('tokens', 40_000, 39_000, NOW + 60_000),
     };
     assert.deepEqual(anthropicRateLimitInfo(headers, NOW), {
       requests: { limit: 50, remaining: 49, resetMs: 1200 },
-      tokens: { limit: 40_000, remaining: 39_000, resetMs: 60_000 },
+      tokens: { limit: 40_000, remaining: 39_000, resetMs: 60_000, rounding: 1000 },
     });
   });
 
@@ -178,24 +179,22 @@ describe('anthropicRateLimitInfo', () => {
     assert.deepEqual(anthropicRateLimitInfo(headers, NOW), { requests: { limit: 50, remaining: 10, resetMs: 0 } });
   });
 
-  test('the input-token budget is preferred over the combined token budget', () => {
+  test('input and output token budgets are read apart, and then the combined one is not', () => {
     const headers = {
-      ...anthropicFamily('tokens', 80_000, 70_000, NOW + 30_000),
+      ...anthropicFamily('tokens', 8_000, 7_000, NOW + 2_000),
       ...anthropicFamily('input-tokens', 40_000, 12_000, NOW + 9_000),
       ...anthropicFamily('output-tokens', 8_000, 7_000, NOW + 2_000),
     };
     assert.deepEqual(anthropicRateLimitInfo(headers, NOW), {
-      tokens: { limit: 40_000, remaining: 12_000, resetMs: 9_000 },
+      inputTokens: { limit: 40_000, remaining: 12_000, resetMs: 9_000, rounding: 1000 },
+      outputTokens: { limit: 8_000, remaining: 7_000, resetMs: 2_000, rounding: 1000 },
     });
   });
 
-  test('the combined token budget is used when the input-token one is absent', () => {
-    const headers = {
-      ...anthropicFamily('tokens', 80_000, 70_000, NOW + 30_000),
-      ...anthropicFamily('output-tokens', 8_000, 7_000, NOW + 2_000),
-    };
+  test('the combined token budget is used when neither separate one is sent', () => {
+    const headers = anthropicFamily('tokens', 80_000, 70_000, NOW + 30_000);
     assert.deepEqual(anthropicRateLimitInfo(headers, NOW), {
-      tokens: { limit: 80_000, remaining: 70_000, resetMs: 30_000 },
+      tokens: { limit: 80_000, remaining: 70_000, resetMs: 30_000, rounding: 1000 },
     });
   });
 
@@ -208,10 +207,14 @@ describe('anthropicRateLimitInfo', () => {
 
   test("reads what llmap's simulator sends", () => {
     const headers: Record<string, string> = {};
-    anthropicRateLimitHeaders(simState({}), headers);
+    anthropicRateLimitHeaders(anthropicSimState, headers);
+    // Token figures rounded to the nearest thousand, as Anthropic rounds them; the tightest of the two as `-tokens-*`.
+    assert.equal(headers['anthropic-ratelimit-output-tokens-remaining'], '7000');
+    assert.equal(headers['anthropic-ratelimit-tokens-limit'], '40000');
     assert.deepEqual(anthropicRateLimitInfo(headers, NOW), {
       requests: { limit: 50, remaining: 42, resetMs: 17_250 },
-      tokens: { limit: 40_000, remaining: 31_000, resetMs: 17_250 },
+      inputTokens: { limit: 40_000, remaining: 31_000, resetMs: 17_250, rounding: 1000 },
+      outputTokens: { limit: 8000, remaining: 7000, resetMs: 17_250, rounding: 1000 },
     });
   });
 });

@@ -170,8 +170,9 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
   },
 
   rateLimited(_call, denial, requestId) {
-    const limit = denial.limit === 'requests' ? denial.state.limits.rpm : denial.state.limits.tpm;
-    const unit = denial.limit === 'requests' ? 'requests' : 'input tokens';
+    const limit = denial.limit;
+    const unit =
+      denial.family === 'requests' ? 'requests' : denial.family === 'output-tokens' ? 'output tokens' : 'input tokens';
     const message = `This request would exceed the rate limit for your organization of ${limit} ${unit} per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.`;
     const reply = anthropicError(429, 'rate_limit_error', message, requestId);
     return { ...reply, headers: { 'retry-after': String(Math.ceil(denial.retryAfterMs / 1000)) } };
@@ -184,6 +185,10 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
     if (pick === 2) return anthropicError(503, 'api_error', 'Service unavailable', requestId);
     return anthropicError(529, 'overloaded_error', 'Overloaded', requestId);
   },
+
+  // ITPM counts the prompt; OTPM is "estimated based on max_tokens at the beginning of each request and adjusted at
+  // the end" (handle-chat refunds the difference).
+  rateLimitCost: (promptTokens, maxTokens) => ({ 'input-tokens': promptTokens, 'output-tokens': maxTokens ?? 0 }),
 
   addRateLimitHeaders: anthropicRateLimitHeaders,
 };

@@ -12,7 +12,7 @@ import { deriveSeed } from './seeded-random.js';
 import type { SimAnswer, SimCall } from './sim-call.js';
 import type { SimConfig } from './sim-options.js';
 import type { PromptIdentity, StatsRecorder } from './sim-stats.js';
-import { countPromptTokens, rateLimitTokenCost } from './token-count.js';
+import { countPromptTokens } from './token-count.js';
 
 /** The running simulator's state and services, as the request flow needs them. */
 export interface ChatContext {
@@ -44,9 +44,10 @@ export function handleChat<Call extends SimCall>(
   const key = promptKey(call);
   const prompt: PromptIdentity = { key, firstUserText: call.firstUserText };
   const promptTokens = countPromptTokens(call.promptParts);
-  const admission = limiter.admit(rateLimitTokenCost(promptTokens, call.maxTokens));
+  const admission = limiter.admit(dialect.rateLimitCost(promptTokens, call.maxTokens));
   if (limiter.limited) dialect.addRateLimitHeaders(admission.state, headers);
   if (!admission.admitted) return reply(dialect.rateLimited(call, admission, requestId), prompt);
+  stats.charge(dialect.rateLimitCost(promptTokens, call.maxTokens));
 
   const fault = context.faults.next();
   switch (fault) {
@@ -61,12 +62,10 @@ export function handleChat<Call extends SimCall>(
       return;
     }
     default: {
-      const body200 = answerBody(dialect, call, fault === 'malformed', {
-        requestId,
-        sequence,
-        nowMs: context.now(),
-        promptTokens,
-      });
+      const answers = composeAnswers(call, fault === 'malformed');
+      // What the answer did not use of its `max_tokens` goes back to an output-token budget (Anthropic's OTPM).
+      limiter.refund('output-tokens', (call.maxTokens ?? 0) - answers.reduce((sum, answer) => sum + answer.tokens, 0));
+      const body200 = dialect.answer(call, answers, { requestId, sequence, nowMs: context.now(), promptTokens });
       if (fault === 'truncated') {
         stats.record('truncated', prompt, fault);
         context.afterLatency(() => sendTruncated(response, headers, body200));
@@ -138,12 +137,17 @@ export function answerBody<Call extends SimCall>(
   malformed: boolean,
   context: AnswerContext,
 ): string {
+  return dialect.answer(call, composeAnswers(call, malformed), context);
+}
+
+/** One answer per requested choice, deterministic per prompt. */
+function composeAnswers(call: SimCall, malformed: boolean): SimAnswer[] {
   const seed = Number.parseInt(promptKey(call).slice(0, 8), 16);
   const answers: SimAnswer[] = [];
   for (let choice = 0; choice < call.choices; choice++) {
     answers.push(composeAnswer(call, choice === 0 ? seed : deriveSeed(seed, choice), malformed));
   }
-  return dialect.answer(call, answers, context);
+  return answers;
 }
 
 export function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {

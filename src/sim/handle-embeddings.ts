@@ -38,7 +38,7 @@ export function handleEmbeddings(
   if ('status' in parsed) return reply(parsed);
   const call = parsed;
   const totalTokens = call.tokens.reduce((sum, n) => sum + n, 0);
-  const admission = limiter.admit(totalTokens);
+  const admission = limiter.admit({ tokens: totalTokens });
   if (limiter.limited) openAiDialect.addRateLimitHeaders(admission.state, headers);
   if (!admission.admitted) {
     const refusal = openAiDialect.rateLimited(

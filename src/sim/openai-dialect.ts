@@ -4,6 +4,7 @@ import { isRecord, sameSecret } from './guards.js';
 import type { DialectReply, ParseResult, ProviderDialect } from './provider-dialect.js';
 import { formatOpenAiDuration, openAiRateLimitHeaders } from './rate-limit-headers.js';
 import type { AnswerFormat, SimCall } from './sim-call.js';
+import { rateLimitTokenCost } from './token-count.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const SYSTEM_FINGERPRINT = 'fp_sim0000001';
@@ -237,13 +238,13 @@ export const openAiDialect: ProviderDialect = {
 
   rateLimited(call, denial) {
     const wait = formatOpenAiDuration(denial.retryAfterMs);
-    const per = denial.limit === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
-    const limit = denial.limit === 'requests' ? denial.state.limits.rpm : denial.state.limits.tpm;
+    const per = denial.family === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
+    const limit = denial.limit;
     const where = `for ${call.model} in organization org-sim on ${per}`;
     const message = denial.tooLarge
       ? `Request too large ${where}: Limit ${limit}, Requested ${denial.requested}. The input or output tokens must be reduced in order to run successfully. Visit ${LIMITS_PAGE} to learn more.`
       : `Rate limit reached ${where}: Limit ${limit}, Used ${denial.used}, Requested ${denial.requested}. Please try again in ${wait}. Visit ${LIMITS_PAGE} to learn more.`;
-    const reply = openAiError(429, message, denial.limit, null, 'rate_limit_exceeded');
+    const reply = openAiError(429, message, denial.family, null, 'rate_limit_exceeded');
     return { ...reply, headers: retryHeaders(denial.retryAfterMs) };
   },
 
@@ -260,6 +261,9 @@ export const openAiDialect: ProviderDialect = {
     if (pick === 1) return openAiError(502, 'Bad gateway.', 'cf_bad_gateway', null, 502);
     return openAiError(503, 'The engine is currently overloaded, please try again later', 'server_error');
   },
+
+  // "Usage needs are estimated from [max_tokens]": the prompt and the most the answer may take, charged on arrival.
+  rateLimitCost: (promptTokens, maxTokens) => ({ tokens: rateLimitTokenCost(promptTokens, maxTokens) }),
 
   addRateLimitHeaders: openAiRateLimitHeaders,
 };

@@ -1,7 +1,7 @@
 // The contract between the request flow (handle-chat.ts) and one provider's wire format: how it
 // authenticates, parses, answers, fails and reports limits. One implementation per simulated API.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Admission, RateLimitState } from './rate-limiter.js';
+import type { Admission, RateLimitState, RequestCost } from './rate-limiter.js';
 import type { SimAnswer, SimCall } from './sim-call.js';
 
 /** A complete response but for the common headers (content type, request id, rate limits). */
@@ -42,6 +42,8 @@ export interface ProviderDialect<Call extends SimCall = SimCall> {
   rateLimited(call: Call, denial: Extract<Admission, { admitted: false }>, requestId: string): DialectReply;
   /** A 5xx reply; `draw` in [0, 1) picks which. */
   serverError(draw: number, requestId: string): DialectReply;
+  /** What a request costs of the provider's token budgets, charged when it arrives. */
+  rateLimitCost(promptTokens: number, maxTokens: number | undefined): RequestCost;
   /** Adds the provider's rate-limit headers for `state` to `headers`. */
   addRateLimitHeaders(state: RateLimitState, headers: Record<string, string>): void;
 }

@@ -1,6 +1,6 @@
 // The rate-limit headers each provider sends on every response, rendered from the limiter's state.
 // OpenAI reports resets as Go-style durations (`1s`, `6m0s`, `120ms`); Anthropic as RFC 3339 timestamps.
-import type { RateLimitState } from './rate-limiter.js';
+import type { BudgetState, RateLimitState } from './rate-limiter.js';
 
 /**
  * A duration as OpenAI writes it in `x-ratelimit-reset-*` (Go's `time.Duration` format at millisecond
@@ -25,37 +25,34 @@ export function formatRfc3339(epochMs: number): string {
 
 /** `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, for the limits that are set. */
 export function openAiRateLimitHeaders(state: RateLimitState, headers: Record<string, string>): void {
-  const reset = formatOpenAiDuration(state.resetAtMs - state.nowMs);
-  const { rpm, tpm } = state.limits;
-  if (rpm !== undefined) {
-    headers['x-ratelimit-limit-requests'] = String(rpm);
-    headers['x-ratelimit-remaining-requests'] = String(state.requestsRemaining);
-    headers['x-ratelimit-reset-requests'] = reset;
-  }
-  if (tpm !== undefined) {
-    headers['x-ratelimit-limit-tokens'] = String(tpm);
-    headers['x-ratelimit-remaining-tokens'] = String(state.tokensRemaining);
-    headers['x-ratelimit-reset-tokens'] = reset;
+  for (const family of ['requests', 'tokens'] as const) {
+    const budget = state.budgets[family];
+    if (budget === undefined) continue;
+    headers[`x-ratelimit-limit-${family}`] = String(budget.limit);
+    headers[`x-ratelimit-remaining-${family}`] = String(budget.remaining);
+    headers[`x-ratelimit-reset-${family}`] = formatOpenAiDuration(budget.resetAtMs - state.nowMs);
   }
 }
 
 /**
- * `anthropic-ratelimit-requests-*`, and the same figures under `-tokens-*`, `-input-tokens-*` and
- * `-output-tokens-*`: the simulator keeps one token budget where Anthropic keeps three.
+ * `anthropic-ratelimit-{requests,input-tokens,output-tokens}-{limit,remaining,reset}`, and `-tokens-*`, which
+ * Anthropic documents as "the most restrictive limit currently in effect" of the two token limits. Token
+ * `remaining` values are "rounded to the nearest thousand", as Anthropic's are.
  */
 export function anthropicRateLimitHeaders(state: RateLimitState, headers: Record<string, string>): void {
-  const reset = formatRfc3339(state.resetAtMs);
-  const { rpm, tpm } = state.limits;
-  if (rpm !== undefined) {
-    headers['anthropic-ratelimit-requests-limit'] = String(rpm);
-    headers['anthropic-ratelimit-requests-remaining'] = String(state.requestsRemaining);
-    headers['anthropic-ratelimit-requests-reset'] = reset;
-  }
-  if (tpm !== undefined) {
-    for (const family of ['tokens', 'input-tokens', 'output-tokens']) {
-      headers[`anthropic-ratelimit-${family}-limit`] = String(tpm);
-      headers[`anthropic-ratelimit-${family}-remaining`] = String(state.tokensRemaining);
-      headers[`anthropic-ratelimit-${family}-reset`] = reset;
-    }
-  }
+  const put = (family: string, budget: BudgetState, rounded: boolean) => {
+    headers[`anthropic-ratelimit-${family}-limit`] = String(budget.limit);
+    headers[`anthropic-ratelimit-${family}-remaining`] = String(
+      rounded ? Math.round(budget.remaining / 1000) * 1000 : budget.remaining,
+    );
+    headers[`anthropic-ratelimit-${family}-reset`] = formatRfc3339(budget.resetAtMs);
+  };
+  const { requests, 'input-tokens': input, 'output-tokens': output } = state.budgets;
+  if (requests) put('requests', requests, false);
+  if (input) put('input-tokens', input, true);
+  if (output) put('output-tokens', output, true);
+  const tightest = [input, output]
+    .filter((budget): budget is BudgetState => budget !== undefined)
+    .sort((a, b) => a.remaining / a.limit - b.remaining / b.limit)[0];
+  if (tightest) put('tokens', tightest, true);
 }

@@ -30,11 +30,34 @@ export interface SimOptions {
    */
   tpm?: number;
   /**
-   * Length of a rate-limit window in seconds. Real providers count per minute; tests shrink it. The limit
-   * headers still report `rpm` and `tpm` as given.
+   * Anthropic only: output tokens admitted per minute (OTPM), each request reserving its `max_tokens` when it arrives
+   * and given back what it did not use once answered. With Anthropic, `tpm` is the input-token limit (ITPM).
+   */
+  otpm?: number;
+  /**
+   * How limits are enforced. `documented`: as OpenAI and Anthropic document it, per minute but continuously
+   * replenished, enforced over `enforceS`, refused requests counting (see rate-limiter.ts). `fixed-window`: a budget
+   * per window of `windowS`, restored at once when it ends. Giving `windowS` alone selects `fixed-window`.
+   * @default 'documented'
+   */
+  rateLimit?: 'documented' | 'fixed-window';
+  /**
+   * Documented model: the interval over which a per-minute limit is enforced (OpenAI: "60,000 requests/minute may
+   * be enforced as 1,000 requests/second").
+   * @default 1
+   */
+  enforceS?: number;
+  /**
+   * Fixed-window model: the length of a window in seconds. The limit headers still report `rpm` and `tpm` as given.
    * @default 60
    */
   windowS?: number;
+  /**
+   * Outages: from `atS` seconds after the first provider request, for `forS` seconds, the provider endpoints refuse
+   * connections (`refuse`: the listener closes, open connections are dropped) or answer 503 (529 `overloaded_error`
+   * for Anthropic). The admin endpoints keep answering when the outage answers 503.
+   */
+  outages?: readonly SimOutage[];
   /** Share of requests answered with a 5xx (and 529 for Anthropic), between 0 and 1. @default 0 */
   errorRate?: number;
   /** Share of requests never answered: the socket is held until the client gives up. @default 0 */
@@ -67,6 +90,13 @@ export interface SimOptions {
   batchDownloadBytesPerS?: number;
 }
 
+export interface SimOutage {
+  readonly atS: number;
+  readonly forS: number;
+  /** @default 'refuse' */
+  readonly kind?: 'refuse' | '503';
+}
+
 /** Options after validation, with defaults applied. */
 export interface SimConfig {
   readonly port: number;
@@ -75,7 +105,11 @@ export interface SimConfig {
   readonly jitterMs: number;
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
+  readonly otpm: number | undefined;
+  readonly rateLimit: 'documented' | 'fixed-window';
+  readonly enforceMs: number;
   readonly windowMs: number;
+  readonly outages: readonly Required<SimOutage>[];
   readonly errorRate: number;
   readonly timeoutRate: number;
   readonly malformedRate: number;
@@ -97,7 +131,11 @@ const KNOWN_OPTIONS = new Set([
   'jitterMs',
   'rpm',
   'tpm',
+  'otpm',
+  'rateLimit',
+  'enforceS',
   'windowS',
+  'outages',
   'errorRate',
   'timeoutRate',
   'malformedRate',
@@ -158,15 +196,23 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
     jitterMs: nonNegative('jitterMs'),
     rpm: positiveInteger('rpm'),
     tpm: positiveInteger('tpm'),
-    windowMs:
-      1000 *
-      check<number>(
-        options,
-        'windowS',
-        60,
-        (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-        'a positive number',
-      ),
+    otpm: positiveInteger('otpm'),
+    rateLimit: check<'documented' | 'fixed-window'>(
+      options,
+      'rateLimit',
+      options.windowS === undefined ? 'documented' : 'fixed-window',
+      (v) => v === 'documented' || v === 'fixed-window',
+      '"documented" or "fixed-window"',
+    ),
+    enforceMs: 1000 * check<number>(options, 'enforceS', 1, positiveNumber, 'a positive number'),
+    windowMs: 1000 * check<number>(options, 'windowS', 60, positiveNumber, 'a positive number'),
+    outages: check<readonly SimOutage[]>(
+      options,
+      'outages',
+      [],
+      (v) => Array.isArray(v) && v.every(isOutage),
+      'a list of { atS, forS, kind? } with atS ≥ 0, forS > 0 and kind "refuse" or "503"',
+    ).map((outage) => ({ kind: 'refuse' as const, ...outage })),
     errorRate: rate('errorRate'),
     timeoutRate: rate('timeoutRate'),
     malformedRate: rate('malformedRate'),
@@ -192,6 +238,9 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
     batchMaxFileBytes: positiveInteger('batchMaxFileBytes') ?? 200 * 1024 * 1024,
     batchDownloadBytesPerS: positiveInteger('batchDownloadBytesPerS'),
   };
+  if (config.rateLimit === 'documented' && options.windowS !== undefined) {
+    throw new TypeError('Expected `windowS` only with `rateLimit: "fixed-window"`: the documented model has no window');
+  }
   const faultTotal = config.errorRate + config.timeoutRate + config.malformedRate + config.truncateRate;
   if (faultTotal > 1) {
     throw new TypeError(
@@ -199,6 +248,22 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
     );
   }
   return config;
+}
+
+function positiveNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+function isOutage(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { atS, forS, kind } = value as Record<string, unknown>;
+  return (
+    typeof atS === 'number' &&
+    Number.isFinite(atS) &&
+    atS >= 0 &&
+    positiveNumber(forS) &&
+    (kind === undefined || kind === 'refuse' || kind === '503')
+  );
 }
 
 /** The option's value if present and acceptable, `fallback` if absent; throws otherwise. */
@@ -216,5 +281,7 @@ function check<T>(
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' || (typeof value === 'object' && value !== null)
+    ? JSON.stringify(value)
+    : String(value);
 }

@@ -91,11 +91,13 @@ describe('rate limits over a fixed window', () => {
         reset >= before + 2000 && reset <= Date.now() + 2000,
         `reset ${first.headers['anthropic-ratelimit-requests-reset']}`,
       );
-      const tokensLeft = String(5000 - countPromptTokens(['hi']) - 256);
-      for (const family of ['tokens', 'input-tokens', 'output-tokens']) {
+      // `tpm` is Anthropic's input-token limit; with no `otpm` there is no output-token limit. Token figures are
+      // rounded to the nearest thousand, as Anthropic's are.
+      for (const family of ['tokens', 'input-tokens']) {
         assert.equal(first.headers[`anthropic-ratelimit-${family}-limit`], '5000');
-        assert.equal(first.headers[`anthropic-ratelimit-${family}-remaining`], tokensLeft);
+        assert.equal(first.headers[`anthropic-ratelimit-${family}-remaining`], '5000');
       }
+      assert.equal(first.headers['anthropic-ratelimit-output-tokens-limit'], undefined);
 
       assert.equal(second.status, 429);
       assert.equal(second.headers['retry-after'], '2');
@@ -124,6 +126,93 @@ describe('rate limits over a fixed window', () => {
       assert.equal((await post(endpoint, openAiRequest('a'))).status, 429);
       await post(`${sim.url}/stats/reset`, '');
       assert.equal((await post(endpoint, openAiRequest('a'))).status, 200);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('rate limits as the providers document them (the default model)', () => {
+  test('OpenAI: quotes the limit per minute, enforces it per second, and reports the time to a full budget', async () => {
+    const sim = await startSim({ rpm: 600, tpm: 1_000_000 });
+    try {
+      const endpoint = `${sim.url}/v1/chat/completions`;
+      // 600 RPM is 10 a second: of a burst of 30 about 10 get through (one more per 100 ms the burst takes to arrive).
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => post<OpenAiErrorBody>(endpoint, openAiRequest(`burst ${i}`))),
+      );
+      const admitted = replies.filter((reply) => reply.status === 200).length;
+      assert.ok(admitted >= 10 && admitted <= 12, `${admitted} admitted`);
+      assert.equal(replies.filter((reply) => reply.status === 429).length, 30 - admitted);
+      const ok = replies.find((reply) => reply.status === 200)!;
+      assert.equal(ok.headers['x-ratelimit-limit-requests'], '600');
+      const remaining = Number(ok.headers['x-ratelimit-remaining-requests']);
+      assert.ok(remaining >= 590 && remaining <= 599, `remaining ${remaining}`);
+      // The time until the quota is restored to its initial state: what was spent, at 10 a second.
+      assert.match(ok.headers['x-ratelimit-reset-requests'] ?? '', /^\d+ms$/);
+      const refused = replies.find((reply) => reply.status === 429)!;
+      assert.equal(refused.body.error.type, 'requests');
+      assert.match(refused.body.error.message, /on requests per min \(RPM\): Limit 600, Used \d+, Requested 1\./);
+      // Refusals count: the minute's budget lost the refused requests too.
+      const after = await post(endpoint, openAiRequest('later'));
+      // (Without: 600 less the dozen admitted, plus what the burst's few hundred ms restored.)
+      assert.ok(Number(after.headers['x-ratelimit-remaining-requests']) <= 580);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('Anthropic: input and output tokens are limited apart, the output reservation given back after the answer', async () => {
+    const sim = await startSim({ tpm: 600_000, otpm: 60_000 });
+    try {
+      const endpoint = `${sim.url}/v1/messages`;
+      // A second of OTPM is 1,000 tokens. The first request reserves all of it.
+      const first = await post(endpoint, anthropicRequest('hi', { max_tokens: 1000 }), ANTHROPIC_HEADERS);
+      assert.equal(first.status, 200);
+      assert.equal(first.headers['anthropic-ratelimit-input-tokens-limit'], '600000');
+      assert.equal(first.headers['anthropic-ratelimit-output-tokens-limit'], '60000');
+      // Reported when the request arrived, with max_tokens reserved, rounded to the nearest thousand.
+      assert.equal(first.headers['anthropic-ratelimit-output-tokens-remaining'], '59000');
+      // The most restrictive of the two token limits is the output one.
+      assert.equal(first.headers['anthropic-ratelimit-tokens-limit'], '60000');
+      // The second request's figures include what the first gave back once answered: 60,000 − 1,000 + (1,000 − the
+      // first answer's tokens) − 900, about 59,100, rounds to 59,000 (without the refund: 58,100, 58,000).
+      const second = await post(endpoint, anthropicRequest('again', { max_tokens: 900 }), ANTHROPIC_HEADERS);
+      assert.equal(second.status, 200);
+      assert.equal(second.headers['anthropic-ratelimit-output-tokens-remaining'], '59000');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('outages', () => {
+  test('refuse: connections are refused for the outage, then the endpoint answers again', async () => {
+    const sim = await startSim({});
+    try {
+      const endpoint = `${sim.url}/v1/chat/completions`;
+      assert.equal((await post(endpoint, openAiRequest('before'))).status, 200);
+      sim.down(300);
+      await assert.rejects(post(endpoint, openAiRequest('during')), /fetch failed/);
+      await sleep(400);
+      assert.equal((await post(endpoint, openAiRequest('after'))).status, 200);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('503: the provider endpoints answer overloaded for the outage while /stats keeps answering', async () => {
+    const sim = await startSim({ outages: [{ atS: 0.1, forS: 0.3, kind: '503' }] });
+    try {
+      const endpoint = `${sim.url}/v1/chat/completions`;
+      assert.equal((await post(endpoint, openAiRequest('starts the clock'))).status, 200);
+      await sleep(150);
+      assert.equal((await post(endpoint, openAiRequest('during'))).status, 503);
+      assert.equal((await post(`${sim.url}/v1/messages`, anthropicRequest('during'), ANTHROPIC_HEADERS)).status, 529);
+      assert.equal((await fetch(`${sim.url}/stats`)).status, 200);
+      await sleep(350);
+      assert.equal((await post(endpoint, openAiRequest('after'))).status, 200);
+      assert.deepEqual(sim.stats().byStatus, { '200': 2, '503': 1, '529': 1 });
     } finally {
       await sim.close();
     }

@@ -13,11 +13,12 @@ import { createOpenAiBatches } from './openai-batches.js';
 import { readBody } from './read-body.js';
 import { openAiDialect, openAiError } from './openai-dialect.js';
 import type { ProviderDialect } from './provider-dialect.js';
+import { createOutages } from './outages.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRandom, deriveSeed } from './seeded-random.js';
 import type { SimCall } from './sim-call.js';
 import { resolveSimOptions, type SimOptions } from './sim-options.js';
-import { createStatsRecorder, type SimStats } from './sim-stats.js';
+import { createStatsRecorder, type SimStats, type StatsRecorder } from './sim-stats.js';
 import { countPromptTokens } from './token-count.js';
 
 export interface SimServer {
@@ -28,6 +29,8 @@ export interface SimServer {
   stats(detail?: 'prompts'): SimStats & { readonly batches: BatchStats; readonly messageBatches: BatchStats };
   /** Zeroes the stats and forgets the current rate-limit window, like `POST /stats/reset`. */
   resetStats(): void;
+  /** Starts an outage of the provider endpoints now, for `ms` milliseconds (see `SimOptions.outages`). */
+  down(ms: number, kind?: 'refuse' | '503'): void;
   /** Stops listening and drops every connection, held ones included. */
   close(): Promise<void>;
 }
@@ -57,10 +60,17 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
   const now = dependencies.now ?? Date.now;
   countPromptTokens(['warm up']); // loads the encoding now, not inside the first request's latency
   const stats = createStatsRecorder();
-  // Each simulated provider has its own budget, as two real accounts would.
-  const limits = { rpm: config.rpm, tpm: config.tpm, windowMs: config.windowMs };
-  const openAiLimiter = createRateLimiter(limits, now);
-  const anthropicLimiter = createRateLimiter(limits, now);
+  // Each simulated provider has its own budgets, as two real accounts would: OpenAI limits requests and tokens (prompt
+  // plus max_tokens), Anthropic requests, input tokens and output tokens.
+  const model = { model: config.rateLimit, windowMs: config.windowMs, enforceMs: config.enforceMs };
+  const openAiLimiter = createRateLimiter(
+    { ...model, limits: { requests: config.rpm, tokens: config.tpm } },
+    now,
+  );
+  const anthropicLimiter = createRateLimiter(
+    { ...model, limits: { requests: config.rpm, 'input-tokens': config.tpm, 'output-tokens': config.otpm } },
+    now,
+  );
   const jitter = createRandom(deriveSeed(config.seed, JITTER_SALT));
   const timers = new Set<NodeJS.Timeout>();
   let sequence = 0;
@@ -106,6 +116,11 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     const method = request.method ?? 'GET';
     const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+    if (path.startsWith('/v1/')) {
+      outages.noteRequest();
+      if (outages.current === 'refuse') return void request.socket.destroy();
+      if (outages.current === '503') return overloaded(path, response, stats);
+    }
     if (batches.handle(method, path, query, request, response)) return;
     if (messageBatches.handle(method, path, request, response)) return;
     const route = `${method} ${path}`;
@@ -135,14 +150,17 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
     }
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  await listen(config.port);
   const port = (server.address() as AddressInfo).port;
+  const outages = createOutages(config.outages, server, () => listen(port).catch(() => undefined));
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
 
@@ -155,10 +173,16 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
       messageBatches: messageBatches.stats(),
     }),
     resetStats: reset,
+    down: (ms, kind = 'refuse') => outages.down(ms, kind),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
+        outages.close();
+        if (!server.listening) {
+          server.closeAllConnections();
+          return resolve();
+        }
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         // Held (timeout-fault) and keep-alive sockets would otherwise keep close() waiting for the client.
         server.closeAllConnections();
@@ -166,6 +190,18 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
       return closing;
     },
   };
+}
+
+/** An outage answered rather than refused: the provider's overloaded reply. */
+function overloaded(path: string, response: ServerResponse, stats: StatsRecorder): void {
+  stats.record(path.startsWith('/v1/messages') ? '529' : '503', undefined);
+  if (path.startsWith('/v1/messages')) {
+    const body = { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } };
+    return sendJson(response, 529, body);
+  }
+  return sendJson(response, 503, {
+    error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null },
+  });
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {

@@ -28,6 +28,8 @@ export interface SimStats {
     /** Prompts answered 200 more than once: paid for twice. */
     readonly answeredMoreThanOnce: number;
   };
+  /** Tokens admitted requests were charged against the rate limits, per budget (when limits are set). */
+  readonly charged: Readonly<Record<string, number>>;
   /** `/v1/embeddings` calls answered 200, and the texts they embedded. */
   readonly embeddings: { readonly requests: number; readonly inputs: number };
   /** Keyed by the prompt key (SHA-1 hex); present only when asked for, as it can be large. */
@@ -44,6 +46,8 @@ export interface PromptIdentity {
 export interface StatsRecorder {
   /** Counts one provider request: its outcome, the fault injected if any, and the prompt if it parsed. */
   record(outcome: string, prompt: PromptIdentity | undefined, fault?: Fault): void;
+  /** Adds an admitted request's charge against the token budgets. */
+  charge(cost: Readonly<Record<string, number | undefined>>): void;
   /** Counts one answered embeddings call of `inputs` texts (its request is counted by `record`). */
   recordEmbeddings(inputs: number): void;
   snapshot(withPrompts: boolean): SimStats;
@@ -65,8 +69,12 @@ export function createStatsRecorder(): StatsRecorder {
   let perPrompt = new Map<string, PromptCounts>();
   let faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
   let embeddings = { requests: 0, inputs: 0 };
+  let charged = new Map<string, number>();
 
   return {
+    charge(cost) {
+      for (const family in cost) charged.set(family, (charged.get(family) ?? 0) + (cost[family] ?? 0));
+    },
     recordEmbeddings(inputs) {
       embeddings.requests++;
       embeddings.inputs += inputs;
@@ -90,6 +98,7 @@ export function createStatsRecorder(): StatsRecorder {
         byStatus: Object.fromEntries(byStatus),
         faults: { ...faults },
         prompts: { distinct: perPrompt.size, answeredMoreThanOnce },
+        charged: Object.fromEntries(charged),
         embeddings: { ...embeddings },
       };
       if (!withPrompts) return stats;
@@ -104,6 +113,7 @@ export function createStatsRecorder(): StatsRecorder {
       perPrompt = new Map();
       faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
       embeddings = { requests: 0, inputs: 0 };
+      charged = new Map();
     },
   };
 }

@@ -5,15 +5,20 @@ import { ApiCallError, isRetryableStatus, stopsRunStatus } from '../errors/api-c
 import type { RateLimitInfo } from '../rate-limit-info.js';
 import { retryAfterMs, type HttpResponse } from './http-client.js';
 
-/** `describe` pulls the provider's own message out of its error body. */
+/** `describe` pulls the provider's own message out of its error body; `fatal` says the body stops the run whatever
+ * its status (OpenAI's 429 `insufficient_quota`: no credit left, which waiting does not cure). */
 export function apiErrorFromResponse(
   response: HttpResponse,
   describe: (body: unknown) => string | undefined,
   rateLimit?: RateLimitInfo,
+  fatal?: (body: unknown) => boolean,
 ): ApiCallError {
   let message: string | undefined;
+  let stopsRun = stopsRunStatus(response.status);
   try {
-    message = describe(JSON.parse(response.body));
+    const body: unknown = JSON.parse(response.body);
+    message = describe(body);
+    stopsRun ||= fatal?.(body) === true;
   } catch {
     message = undefined;
   }
@@ -22,8 +27,8 @@ export function apiErrorFromResponse(
     message: `HTTP ${response.status}${message ? `: ${message}` : ''}`,
     url: response.url,
     statusCode: response.status,
-    isRetryable: isRetryableStatus(response.status),
-    stopsRun: stopsRunStatus(response.status),
+    isRetryable: isRetryableStatus(response.status) && !stopsRun,
+    stopsRun,
     responseBody: response.body.slice(0, 2000),
     ...(hint === undefined ? {} : { retryAfterMs: hint }),
     ...(rateLimit === undefined ? {} : { rateLimit }),

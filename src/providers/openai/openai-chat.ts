@@ -76,7 +76,12 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
       );
       const rateLimit = openAiRateLimitInfo(response.headers);
       if (response.status < 200 || response.status >= 300) {
-        throw apiErrorFromResponse(response, (body) => (body as OpenAIErrorBody).error?.message, rateLimit);
+        throw apiErrorFromResponse(
+          response,
+          (body) => (body as OpenAIErrorBody).error?.message,
+          rateLimit,
+          isOutOfQuota,
+        );
       }
       const result = parseCompletion(response.url, response.body, headerValue(response.headers, 'x-request-id'));
       return rateLimit ? { ...result, rateLimit } : result;
@@ -86,7 +91,12 @@ export function createOpenAIChat(settings: OpenAIChatSettings): ChatProvider {
 }
 
 interface OpenAIErrorBody {
-  error?: { message?: string };
+  error?: { message?: string; code?: unknown };
+}
+
+/** OpenAI answers 429 `insufficient_quota` when the account has no credit left: the run's error, not back-pressure. */
+export function isOutOfQuota(body: unknown): boolean {
+  return (body as OpenAIErrorBody | null)?.error?.code === 'insufficient_quota';
 }
 
 export interface OpenAICompletion {

@@ -3,6 +3,7 @@
 // any compatible server (vLLM, llama.cpp server, Ollama, `llmap sim`).
 
 import { responseShapeError } from '../errors/response-shape-error.js';
+import { isOutOfQuota } from './openai-chat.js';
 import { apiErrorFromResponse } from '../http/api-error-from-response.js';
 import { headerValue, type HttpClient } from '../http/http-client.js';
 import { fromBase64 } from '../../output/vector-text.js';
@@ -46,6 +47,7 @@ export function createOpenAIEmbeddings(settings: OpenAIEmbeddingsSettings): Embe
           response,
           (json) => (json as { error?: { message?: string } }).error?.message,
           rateLimit,
+          isOutOfQuota,
         );
       }
       const requestId = headerValue(response.headers, 'x-request-id');
