@@ -16,7 +16,7 @@ import type { BatchRecord } from './store/batch-store.js';
 import { openSqliteBatches } from './store/sqlite/sqlite-batches.js';
 import { withCache } from './executor/cached-provider.js';
 import { ConcurrencyController } from './executor/concurrency.js';
-import { CircuitBreaker, withCircuitBreaker } from './executor/circuit-breaker.js';
+import { CircuitBreaker, withCircuitBreaker, type OutageEvent } from './executor/circuit-breaker.js';
 import { ANTHROPIC_DEFAULT_BASE_URL } from './providers/anthropic/anthropic-messages.js';
 import { OPENAI_DEFAULT_BASE_URL } from './providers/openai/openai-chat.js';
 import { RateLimiter } from './executor/rate-limiter.js';
@@ -98,6 +98,8 @@ export interface RunJobDeps {
   readonly onDownload?: (downloaded: number, total: number) => void;
   /** Batch mode: called while the run waits for its batches (the live ones, and the rows waiting for them). */
   readonly onBatchWait?: (live: readonly BatchRecord[], rows: number) => void;
+  /** Called when the provider goes down (the run pauses) and comes back. */
+  readonly onOutage?: (event: OutageEvent) => void;
   /** Called once the job is checked and rows are about to flow. */
   readonly onStart?: (stats: RunStats, warnings: readonly string[], notes: readonly string[]) => void;
 }
@@ -129,6 +131,8 @@ export interface RunSummary {
   readonly cost?: { readonly runUsd: number; readonly jobUsd: number; readonly pricesAsOf: string };
   /** Batch mode: what this run submitted and collected, and what still waits. */
   readonly batch?: BatchSummary;
+  /** Times the provider was down during the run (the run paused, its rows asked again once it was back). */
+  readonly outages?: { readonly count: number; readonly pausedMs: number };
 }
 
 export interface BatchSummary extends BatchRunCounts {
@@ -269,7 +273,12 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const breaker =
       job.model.provider === 'llama' || job.cache.replay || deps.provider
         ? undefined
-        : new CircuitBreaker({ endpoint: endpointOf(job), maxOutageMs: job.execution.maxOutageMs, now });
+        : new CircuitBreaker({
+            endpoint: endpointOf(job),
+            maxOutageMs: job.execution.maxOutageMs,
+            now,
+            ...(deps.onOutage ? { onChange: deps.onOutage } : {}),
+          });
     if (breaker) closers.push(() => breaker.close());
     const limited = breaker ? withCircuitBreaker(rateLimited, breaker) : rateLimited;
     const batchMode =
@@ -472,7 +481,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     }
     const stopReason = detached
       ? `detached: ${deferred.toLocaleString('en-US')} rows wait for provider batches`
-      : result.stopped?.kind === 'provider' || result.stopped?.kind === 'budget'
+      : result.stopped && result.stopped.kind !== 'interrupted'
         ? result.stopped.message
         : result.stopped?.kind;
     const runUsd = price ? costOfPaid(price, stats) : undefined;
@@ -501,6 +510,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       ...(price && runUsd !== undefined
         ? { cost: { runUsd, jobUsd: spentBefore + runUsd, pricesAsOf: job.prices.asOf } }
         : {}),
+      ...(breaker && breaker.outages > 0 ? { outages: { count: breaker.outages, pausedMs: breaker.outageMs } } : {}),
       ...(batchMode && batchCounts
         ? {
             batch: {

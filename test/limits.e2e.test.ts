@@ -27,8 +27,10 @@ describe('rate limits, estimate and budget against llmap sim', () => {
       ...extra,
     ]);
 
-  test('a limit the provider reports in its headers is learned: no 429 storm, nothing lost', async () => {
-    const limited = await startSim({ port: 0, latencyMs: 20, rpm: 50, windowS: 1 });
+  // The simulator as the providers document their limits: quoted per minute, enforced per second, refusals counted.
+  test('a request limit the provider reports is learned and kept at an even pace: no 429 storm, nothing lost', async () => {
+    // 3,000 RPM: 50 a second, never more than 50 in any second.
+    const limited = await startSim({ port: 0, latencyMs: 20, rpm: 3000 });
     try {
       const started = Date.now();
       const result = await runCli(job(limited.url, 'limited.parquet', '--limit', '300'), env);
@@ -37,9 +39,44 @@ describe('rate limits, estimate and budget against llmap sim', () => {
       const stats = limited.stats();
       assert.ok((stats.byStatus['429'] ?? 0) <= 3, `429s: ${stats.byStatus['429']}`);
       assert.equal(stats.byStatus['200'], 300);
-      // 300 requests at 50 per window take at least 5 windows: the limit was kept, not merely survived.
+      // 300 requests at 50 a second take at least 5 seconds: the limit was kept, not merely survived.
       assert.ok(seconds >= 5, `${seconds} s`);
       assert.equal((await readRows(join(dir, 'limited.parquet'))).length, 300);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('a token limit the provider reports is learned: rows are paced by tokens and none fails on 429s', async () => {
+    // Each request costs its prompt (about 15 tokens) plus max_tokens 50 against 120,000 tokens a minute: about 30
+    // requests a second.
+    const limited = await startSim({ port: 0, latencyMs: 20, tpm: 120_000 });
+    try {
+      const started = Date.now();
+      const result = await runCli([...job(limited.url, 'tokens.parquet', '--limit', '200'), '--json'], env);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout) as { rows: { ok: number; failed: number } };
+      assert.deepEqual(summary.rows.ok, 200);
+      const stats = limited.stats();
+      assert.ok((stats.byStatus['429'] ?? 0) <= 2, `429s: ${stats.byStatus['429']}`);
+      const perSecond = (stats.charged['tokens'] ?? 0) / seconds;
+      assert.ok(perSecond <= 2000 * 1.05, `${Math.round(perSecond)} tokens/s against 2,000`);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('a provider that refuses with 429 again and again costs rows no attempt: every row ends ok', async () => {
+    // 60 RPM as a fixed window the headers do not describe (a proxy's own limit): llmap meets 429s, backs off, and
+    // asks again, beyond --max-attempts, until each row is answered.
+    const limited = await startSim({ port: 0, rpm: 10, rateLimit: 'fixed-window', windowS: 1 });
+    try {
+      const result = await runCli([...job(limited.url, 'refused.parquet', '--limit', '40', '--max-attempts', '1'), '--json'], env);
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout) as { rows: { ok: number; failed: number } };
+      assert.deepEqual(summary.rows, { ...summary.rows, ok: 40, failed: 0 });
+      assert.ok((limited.stats().byStatus['429'] ?? 0) > 0, 'the provider did refuse requests');
     } finally {
       await limited.close();
     }

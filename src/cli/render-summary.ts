@@ -21,6 +21,12 @@ export function renderSummary(summary: RunSummary): string {
     `  output: ${summary.output || 'not written yet (rows wait for batches)'}`,
     ...summary.notes.map((note) => `  ${note}`),
   ];
+  if (summary.outages) {
+    lines.push(
+      `  outages: ${formatCount(summary.outages.count)} (${formatDuration(summary.outages.pausedMs / 1000)} paused; ` +
+        'the rows caught in them were asked again)',
+    );
+  }
   if (summary.batch) lines.push(...batchLines(summary));
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
   if (summary.stopped?.kind === 'interrupted') {
@@ -29,6 +35,9 @@ export function renderSummary(summary: RunSummary): string {
   } else if (summary.stopped?.kind === 'provider') {
     lines.push(`  stopped: the provider refused the run: ${summary.stopped.message}`);
     lines.push(`  resume: fix the cause, then run the same command again (state in ${summary.stateDir})`);
+  } else if (summary.stopped?.kind === 'outage') {
+    lines.push(`  stopped: ${summary.stopped.message}`);
+    lines.push(`  resume: run the same command again once the provider answers (state in ${summary.stateDir})`);
   } else if (summary.stopped?.kind === 'budget') {
     lines.push(`  stopped: ${summary.stopped.message}`);
   }

@@ -86,6 +86,14 @@ export async function runWithSignals(
         for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
         progress = startProgress(stats, io.stderr, Date.now);
       },
+      onOutage(event) {
+        const message =
+          event.kind === 'down'
+            ? `llmap: provider unreachable at ${event.endpoint} (${event.error}): pausing, probing with one request at a time`
+            : `llmap: provider back after ${(event.pausedMs / 1000).toFixed(1)} s of outage: resuming`;
+        if (progress) progress.note(message);
+        else io.stderr.write(message + '\n');
+      },
       onBatchWait(live, rows) {
         // A line when the batches change, and otherwise once a minute.
         const states = live.map((b) => b.providerStatus ?? b.state).join(', ');
@@ -121,7 +129,7 @@ function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, tota
 export function exitCodeFor(summary: RunSummary): number {
   if (summary.batch?.detached) return EXIT.batchesPending;
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
-  if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
+  if (summary.stopped?.kind === 'provider' || summary.stopped?.kind === 'outage') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
 }

@@ -37,6 +37,7 @@ export function simCommand(io: CliIo): Command {
       'from AT s after the first request, down for FOR s: refuse connections (default) or answer 503; repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option('--context-tokens <n>', 'the model’s context: longer prompt + max_tokens get 400, as vLLM answers')
     .option('--error-rate <p>', 'fraction of requests answered 5xx', '0')
     .option('--timeout-rate <p>', 'fraction of requests never answered', '0')
     .option('--malformed-rate <p>', 'fraction of answers with broken JSON', '0')
@@ -64,6 +65,7 @@ export function simCommand(io: CliIo): Command {
         enforceS: number('enforceS'),
         windowS: number('windowS'),
         outages: flags['outage'] === undefined ? undefined : (flags['outage'] as string[]).map(parseOutage),
+        contextTokens: number('contextTokens'),
         errorRate: number('errorRate'),
         timeoutRate: number('timeoutRate'),
         malformedRate: number('malformedRate'),

@@ -7,6 +7,7 @@ import { parseAnswer } from '../output/parse-answer.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
 import type { ChatProvider, ChatRequest, ChatResult } from '../providers/provider.js';
 import { BatchDeferred } from './batch-mode.js';
+import { ProviderOutageError } from './circuit-breaker.js';
 import { withRetry, type RetryDeps, type RetryEvent, type RetryPolicy } from './retry.js';
 
 export type RowStatus = 'ok' | 'failed' | 'invalid';
@@ -35,8 +36,8 @@ export interface RowOutcome {
   readonly resumed?: boolean;
   /** Set when the failure is the run's, not the row's (bad key, unknown model): the run stops. */
   readonly stopsRun?: boolean;
-  /** Why the run stops: the provider refused it, or the budget is spent. */
-  readonly stopKind?: 'provider' | 'budget';
+  /** Why the run stops: the provider refused it, was down too long, or the budget is spent. */
+  readonly stopKind?: 'provider' | 'outage' | 'budget';
   /** The row's answer is in a provider batch not yet collected: it is left for a later pass, not recorded. */
   readonly deferred?: boolean;
   /** A failure the provider answered with an HTTP status (a refusal such as 400), for telling the run's errors from
@@ -130,13 +131,16 @@ function failure(error: unknown): {
   status: 'failed';
   error: string;
   stopsRun?: boolean;
-  stopKind?: 'budget';
+  stopKind?: 'budget' | 'outage';
   deferred?: boolean;
   statusCode?: number;
 } {
   if (BatchDeferred.isInstance(error)) return { status: 'failed', error: error.message, deferred: true };
   if (error instanceof BudgetExceededError) {
     return { status: 'failed', error: error.message, stopsRun: true, stopKind: 'budget' };
+  }
+  if (error instanceof ProviderOutageError) {
+    return { status: 'failed', error: error.message, stopsRun: true, stopKind: 'outage' };
   }
   if (ApiCallError.isInstance(error)) {
     return {

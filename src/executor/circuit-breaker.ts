@@ -15,10 +15,16 @@ export interface CircuitBreakerOptions {
   readonly endpoint: string;
   /** How long an outage may last before the run stops (`--max-outage`). */
   readonly maxOutageMs: number;
-  /** The same, while the provider has not answered once in this run. @default 15000 */
+  /** The same, while the provider has not answered once in this run. @default 10000 */
   readonly startupMs?: number;
   readonly now: () => number;
+  /** Told when the breaker opens (with the error that opened it) and closes (with how long it was open). */
+  readonly onChange?: (event: OutageEvent) => void;
 }
+
+export type OutageEvent =
+  | { readonly kind: 'down'; readonly endpoint: string; readonly error: string }
+  | { readonly kind: 'up'; readonly endpoint: string; readonly pausedMs: number };
 
 /** The run stops: the provider has been unreachable for too long. */
 export class ProviderOutageError extends ApiCallError {}
@@ -29,7 +35,7 @@ const WINDOW = 20;
 const TRIP_SHARE = 0.5;
 const FIRST_PROBE_MS = 500;
 const MAX_PROBE_MS = 30_000;
-const STARTUP_MS = 15_000;
+const STARTUP_MS = 10_000;
 
 /** Failures that say the provider (or the way to it) is down, not that a request was wrong. */
 export function isProviderFault(error: unknown): boolean {
@@ -141,12 +147,16 @@ export class CircuitBreaker {
     this.#probeDelayMs = FIRST_PROBE_MS;
     this.#nextProbeAt = now + FIRST_PROBE_MS;
     this.#changed();
+    const error = this.#lastError?.message ?? 'no answer';
+    this.#options.onChange?.({ kind: 'down', endpoint: this.#options.endpoint, error });
   }
 
   #close(): void {
     this.#open = false;
-    this.outageMs += this.#options.now() - this.#openedAt;
+    const pausedMs = this.#options.now() - this.#openedAt;
+    this.outageMs += pausedMs;
     this.#changed();
+    this.#options.onChange?.({ kind: 'up', endpoint: this.#options.endpoint, pausedMs });
   }
 
   #checkGiveUp(): void {

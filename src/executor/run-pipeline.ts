@@ -75,6 +75,8 @@ export interface PipelineControl {
 export type StopReason =
   | { readonly kind: 'interrupted' }
   | { readonly kind: 'provider'; readonly message: string }
+  /** The provider was down for longer than the run may wait (`--max-outage`), or never answered. */
+  | { readonly kind: 'outage'; readonly message: string }
   | { readonly kind: 'budget'; readonly message: string };
 
 export interface PipelineResult {
@@ -127,7 +129,7 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
         slots.release();
         if (outcome.stopsRun) {
           const message = outcome.error ?? 'provider error';
-          stop(outcome.stopKind === 'budget' ? { kind: 'budget', message } : { kind: 'provider', message });
+          stop({ kind: outcome.stopKind ?? 'provider', message });
         }
         // A row cut off by the stop, or failed for a reason that is the run's, is not done: it is left out, and
         // not recorded, so the next run asks it again.

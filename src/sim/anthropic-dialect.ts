@@ -132,6 +132,14 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
   invalidJson: (requestId) =>
     anthropicError(400, 'invalid_request_error', 'There was an issue with the request body: invalid JSON', requestId),
 
+  contextExceeded: (promptTokens, maxTokens, contextTokens, requestId) =>
+    anthropicError(
+      400,
+      'invalid_request_error',
+      `prompt is too long: ${promptTokens + maxTokens} tokens > ${contextTokens} maximum`,
+      requestId,
+    ),
+
   tooLarge: (requestId) =>
     anthropicError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.', requestId),
 

@@ -44,6 +44,10 @@ export function handleChat<Call extends SimCall>(
   const key = promptKey(call);
   const prompt: PromptIdentity = { key, firstUserText: call.firstUserText };
   const promptTokens = countPromptTokens(call.promptParts);
+  const { contextTokens } = context.config;
+  if (contextTokens !== undefined && promptTokens + (call.maxTokens ?? 0) > contextTokens) {
+    return reply(dialect.contextExceeded(promptTokens, call.maxTokens ?? 0, contextTokens, requestId), prompt);
+  }
   const admission = limiter.admit(dialect.rateLimitCost(promptTokens, call.maxTokens));
   if (limiter.limited) dialect.addRateLimitHeaders(admission.state, headers);
   if (!admission.admitted) return reply(dialect.rateLimited(call, admission, requestId), prompt);

@@ -202,6 +202,18 @@ export const openAiDialect: ProviderDialect = {
 
   tooLarge: () => openAiError(413, 'The request body is too large.', 'invalid_request_error'),
 
+  // As OpenAI (and vLLM, which copies it) words it.
+  contextExceeded: (promptTokens, maxTokens, contextTokens) =>
+    openAiError(
+      400,
+      `This model's maximum context length is ${contextTokens} tokens. However, you requested ` +
+        `${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). ` +
+        'Please reduce the length of the messages or completion.',
+      'invalid_request_error',
+      'messages',
+      'context_length_exceeded',
+    ),
+
   answer(call, answers, context) {
     let completionTokens = 0;
     const choices = answers.map((answer, index) => {

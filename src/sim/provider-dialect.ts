@@ -34,6 +34,8 @@ export interface ProviderDialect<Call extends SimCall = SimCall> {
   parse(body: unknown, headers: IncomingHttpHeaders, requestId: string): ParseResult<Call>;
   /** The 400 reply to a body that is not JSON. */
   invalidJson(requestId: string): DialectReply;
+  /** The 400 reply to a request whose prompt and `max_tokens` exceed the model's context (`contextTokens`). */
+  contextExceeded(promptTokens: number, maxTokens: number, contextTokens: number, requestId: string): DialectReply;
   /** The 413 reply to a body over the simulator's size limit. */
   tooLarge(requestId: string): DialectReply;
   /** The 200 body carrying one answer per requested choice. */

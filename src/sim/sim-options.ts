@@ -58,6 +58,11 @@ export interface SimOptions {
    * for Anthropic). The admin endpoints keep answering when the outage answers 503.
    */
   outages?: readonly SimOutage[];
+  /**
+   * The model's context in tokens (vLLM's `--max-model-len`): a request whose prompt and `max_tokens` exceed it is
+   * refused with 400, as OpenAI and vLLM refuse it. Unlimited when absent.
+   */
+  contextTokens?: number;
   /** Share of requests answered with a 5xx (and 529 for Anthropic), between 0 and 1. @default 0 */
   errorRate?: number;
   /** Share of requests never answered: the socket is held until the client gives up. @default 0 */
@@ -110,6 +115,7 @@ export interface SimConfig {
   readonly enforceMs: number;
   readonly windowMs: number;
   readonly outages: readonly Required<SimOutage>[];
+  readonly contextTokens: number | undefined;
   readonly errorRate: number;
   readonly timeoutRate: number;
   readonly malformedRate: number;
@@ -136,6 +142,7 @@ const KNOWN_OPTIONS = new Set([
   'enforceS',
   'windowS',
   'outages',
+  'contextTokens',
   'errorRate',
   'timeoutRate',
   'malformedRate',
@@ -213,6 +220,7 @@ export function resolveSimOptions(options: SimOptions): SimConfig {
       (v) => Array.isArray(v) && v.every(isOutage),
       'a list of { atS, forS, kind? } with atS ≥ 0, forS > 0 and kind "refuse" or "503"',
     ).map((outage) => ({ kind: 'refuse' as const, ...outage })),
+    contextTokens: positiveInteger('contextTokens'),
     errorRate: rate('errorRate'),
     timeoutRate: rate('timeoutRate'),
     malformedRate: rate('malformedRate'),
