@@ -61,7 +61,19 @@ export const DEFAULT_PRICES: PriceTable = {
  * suffixes (`-pro`, `-mini`) are other models, with other prices, and stay unknown. */
 const SNAPSHOT_SUFFIX = /^-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/;
 
-/** The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. */
+/** Models that run in llmap's own process (`llama:`): their tokens cost nothing. */
+const LOCAL_PROVIDERS = new Set(['llama']);
+const NO_COST: ModelPrice = { input: 0, output: 0, batchDiscount: 0 };
+
+/** True when the price makes every token free (a local model, or a price table that says so). */
+export function isFree(price: ModelPrice): boolean {
+  return price.input === 0 && price.output === 0;
+}
+
+/**
+ * The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. A local model
+ * costs nothing unless the table lists it (say, to count electricity).
+ */
 export function priceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
   const name = `${provider}:${modelId}`;
   let best: string | undefined;
@@ -71,7 +83,14 @@ export function priceOf(table: PriceTable, provider: string, modelId: string): M
       best = listed;
     }
   }
-  return best === undefined ? undefined : table.models[best];
+  if (best !== undefined) return table.models[best];
+  return LOCAL_PROVIDERS.has(provider) ? NO_COST : undefined;
+}
+
+/** The price of a model named `provider:model` (as the run state records it); undefined when unknown. */
+export function priceOfModel(table: PriceTable, model: string): ModelPrice | undefined {
+  const colon = model.indexOf(':');
+  return colon > 0 ? priceOf(table, model.slice(0, colon), model.slice(colon + 1)) : undefined;
 }
 
 /** USD for the given tokens (`batch`: at the Batch API's discount). */
@@ -94,6 +113,25 @@ export function costOfPaid(price: ModelPrice, tokens: PaidTokens): number {
     costOf(price, tokens.inputTokens - tokens.batchInputTokens, tokens.outputTokens - tokens.batchOutputTokens) +
     costOf(price, tokens.batchInputTokens, tokens.batchOutputTokens, true)
   );
+}
+
+/** A job's spend across its runs, each model's tokens at that model's price. */
+export interface JobSpend {
+  readonly usd: number;
+  /** Models the job paid tokens to whose price the table does not know: their tokens are not in `usd`. */
+  readonly unpriced: readonly string[];
+}
+
+/** Prices `spend` (per `provider:model`, as the ledger keeps it) with `table`. */
+export function costOfSpend(table: PriceTable, spend: readonly (PaidTokens & { readonly model: string })[]): JobSpend {
+  let usd = 0;
+  const unpriced: string[] = [];
+  for (const tokens of spend) {
+    const price = priceOfModel(table, tokens.model);
+    if (price) usd += costOfPaid(price, tokens);
+    else if (tokens.inputTokens + tokens.outputTokens > 0) unpriced.push(tokens.model || 'an unrecorded model');
+  }
+  return { usd, unpriced };
 }
 
 /** The default table with a user's file laid over it: `{"asOf": "...", "models": {"openai:x": {...}}}`. */
