@@ -87,15 +87,15 @@ function tokenLines(spend: readonly ModelSpend[]): string[] {
   ];
   if (spend.length > 1) {
     for (const model of spend) {
-      lines.push(
-        `             ${model.model || 'unrecorded model'}: ${tokens(model.inputTokens, model.outputTokens)}${cost([model])}`,
-      );
+      const name = model.model || 'unrecorded model';
+      lines.push(`             ${name}: ${tokens(model.inputTokens, model.outputTokens)}${cost([model], false)}`);
     }
   }
   return lines;
 }
 
-function cost(spend: readonly ModelSpend[]): string {
+/** What `spend` cost at the built-in prices; `asOf`: say which prices (once, on the job's line). */
+function cost(spend: readonly ModelSpend[], asOf = true): string {
   const prices = spend.map((model) => priceOfModel(DEFAULT_PRICES, model.model));
   if (spend.length > 0 && prices.every((price) => price && isFree(price))) return ' · no cost';
   if (prices.every((price) => !price)) return '';
@@ -104,7 +104,7 @@ function cost(spend: readonly ModelSpend[]): string {
     ? ', batch-answered tokens at half price'
     : '';
   const unknown = unpriced.length > 0 ? `, not counting ${unpriced.join(', ')} (price unknown)` : '';
-  return ` · $${usd.toFixed(4)} at the prices of ${DEFAULT_PRICES.asOf}${batch}${unknown}`;
+  return ` · $${usd.toFixed(4)}${asOf ? ` at the prices of ${DEFAULT_PRICES.asOf}` : ''}${batch}${unknown}`;
 }
 
 /** Runs a stopped batch job's own command again with --detach (it polls, downloads, and writes the output once
