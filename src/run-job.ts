@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
 import { Budget } from './cost/budget.js';
-import { costOf, costOfPaid, costOfSpend, isFree, priceOf } from './cost/prices.js';
+import { costOf, costOfPaid, costOfSpend, isFree, paidPriceOf } from './cost/prices.js';
 import { createBatchMode, type BatchRunCounts } from './executor/batch-mode.js';
 import { BATCH_WINDOW_MS, planBatch } from './executor/batch-plan.js';
 import { ApiCallError } from './providers/errors/api-call-error.js';
@@ -237,7 +237,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     );
     ledger = state.ledger;
     cache = (deps.openCache ?? openSqliteCache)(job.cache.dir);
-    const price = priceOf(job.prices, job.model.provider, job.model.modelId);
+    const price = paidPriceOf(job.prices, job.model.provider, job.model.modelId);
     if (job.budget !== undefined && !price) {
       throw new InputError(
         `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +

@@ -42,7 +42,7 @@ describe("a job's spend across runs with different models", () => {
   test('a local model run costs nothing, and its summary says its tokens were generated, not paid', async () => {
     const local = await runCli([...job, '-m', `llama:${STORIES_MODEL}`, '--threads', '1', '--prices', prices], cache);
     assert.equal(local.code, 0, local.stderr);
-    const summary = jsonSummary(local.stdout) as Summary;
+    const summary = jsonSummary(local.stdout);
     assert.ok(summary.tokens.input > 200 && summary.tokens.output > 100, JSON.stringify(summary.tokens));
     // Priced as the hosted model, these tokens would spend the next run's budget before it starts.
     assert.ok((summary.tokens.input + summary.tokens.output) * 0.01 > 5);
@@ -58,7 +58,7 @@ describe("a job's spend across runs with different models", () => {
     // local run's tokens priced at this model's price would not.
     const result = await runCli([...job, ...hosted, '--limit', '8', '--budget', '5'], cache);
     assert.equal(result.code, 0, result.stderr);
-    const summary = jsonSummary(result.stdout) as Summary;
+    const summary = jsonSummary(result.stdout);
     assert.equal(summary.stopped, undefined);
     assert.equal(summary.rows.ok, 8);
     assert.equal(summary.tokens.paid, true);
@@ -91,7 +91,7 @@ describe("a job's spend across runs with different models", () => {
     const hostedSpend = before.counts.spend.find((s) => s.model === 'openai:gpt-4o-mini')!;
     const local = await runCli([...job, '-m', `llama:${STORIES_MODEL}`, '--threads', '1', '--prices', prices], cache);
     assert.equal(local.code, 0, local.stderr);
-    const summary = jsonSummary(local.stdout) as Summary;
+    const summary = jsonSummary(local.stdout);
     // The 8 rows the hosted model answered are asked again locally (another model is another request); the others
     // are still the local answers of the first run.
     assert.deepEqual([summary.rows.resumed, summary.rows.ok], [16, 24]);
@@ -132,7 +132,7 @@ describe('rows whose requests repeat within a run', () => {
     const first = await runCli(args, cache);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(sim.stats().requests, distinct);
-    const summary = jsonSummary(first.stdout) as Summary;
+    const summary = jsonSummary(first.stdout);
     assert.deepEqual([summary.rows.cached, summary.rows.duplicates], [400 - distinct, 400 - distinct]);
     assert.match(
       first.stdout + first.stderr,
@@ -146,7 +146,7 @@ describe('rows whose requests repeat within a run', () => {
     // Started over: every answer is in the cache from the first run, so none is a duplicate.
     const again = await runCli([...args, '--fresh'], cache);
     assert.equal(again.code, 0, again.stderr);
-    const fromCache = jsonSummary(again.stdout) as Summary;
+    const fromCache = jsonSummary(again.stdout);
     assert.deepEqual([fromCache.rows.cached, fromCache.rows.duplicates], [400, 0]);
     assert.match(again.stdout + again.stderr, /answered: 0 from the run state · 400 from the cache · 0 asked/);
   });

@@ -70,10 +70,7 @@ export function isFree(price: ModelPrice): boolean {
   return price.input === 0 && price.output === 0;
 }
 
-/**
- * The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. A local model
- * costs nothing unless the table lists it (say, to count electricity).
- */
+/** The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. */
 export function priceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
   const name = `${provider}:${modelId}`;
   let best: string | undefined;
@@ -83,14 +80,21 @@ export function priceOf(table: PriceTable, provider: string, modelId: string): M
       best = listed;
     }
   }
-  if (best !== undefined) return table.models[best];
-  return LOCAL_PROVIDERS.has(provider) ? NO_COST : undefined;
+  return best === undefined ? undefined : table.models[best];
 }
 
-/** The price of a model named `provider:model` (as the run state records it); undefined when unknown. */
+/**
+ * What a run pays for the model's tokens: its listed price, or nothing for a model in llmap's own process (unless the
+ * table lists it, say to count electricity); undefined when unknown.
+ */
+export function paidPriceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
+  return priceOf(table, provider, modelId) ?? (LOCAL_PROVIDERS.has(provider) ? NO_COST : undefined);
+}
+
+/** What a run pays for the tokens of a model named `provider:model` (as the run state records it; see paidPriceOf). */
 export function priceOfModel(table: PriceTable, model: string): ModelPrice | undefined {
   const colon = model.indexOf(':');
-  return colon > 0 ? priceOf(table, model.slice(0, colon), model.slice(colon + 1)) : undefined;
+  return colon > 0 ? paidPriceOf(table, model.slice(0, colon), model.slice(colon + 1)) : undefined;
 }
 
 /** USD for the given tokens (`batch`: at the Batch API's discount). */
