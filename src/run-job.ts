@@ -118,7 +118,7 @@ export interface RunSummary {
      * the same time, or answered earlier in the run); the others came from answers cached before this run.
      */
     duplicates: number;
-    /** Answers received in this run that the provider cut off at max_tokens (their `_error` says so). */
+    /** Rows answered in this run (from a call or the cache) whose answer was cut off at max_tokens (see `_error`). */
     truncated: number;
   };
   /**

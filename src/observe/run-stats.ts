@@ -15,7 +15,7 @@ export class RunStats {
   cached = 0;
   /** Of `cached`, the rows answered by a call another row of this run paid for (see RowOutcome.duplicate). */
   duplicates = 0;
-  /** Answers received in this run that were cut off at max_tokens. */
+  /** Rows answered in this run (from a call or the cache) whose answer was cut off at max_tokens. */
   truncated = 0;
   retries = 0;
   /** Rows left for a provider batch to answer (batch mode), in this pass over the table. */
