@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { answerRow, type RowOutcome } from './executor/answer-row.js';
 import { Budget } from './cost/budget.js';
-import { costOf, costOfPaid, priceOf } from './cost/prices.js';
+import { costOf, costOfPaid, costOfSpend, isFree, paidPriceOf } from './cost/prices.js';
 import { createBatchMode, type BatchRunCounts } from './executor/batch-mode.js';
 import { BATCH_WINDOW_MS, planBatch } from './executor/batch-plan.js';
 import { ApiCallError } from './providers/errors/api-call-error.js';
@@ -118,17 +118,36 @@ export interface RunSummary {
     resumed: number;
     /** Answered without a paid call in this run. */
     cached: number;
+    /**
+     * Of `cached`, the rows answered by a call another row of this run paid for (an identical request: in flight at
+     * the same time, or answered earlier in the run); the others came from answers cached before this run.
+     */
+    duplicates: number;
+    /** Rows answered in this run (from a call or the cache) whose answer was cut off at max_tokens (see `_error`). */
+    truncated: number;
   };
-  /** Tokens of the calls paid for in this run. */
-  readonly tokens: { input: number; output: number };
+  /**
+   * Tokens of the calls made in this run (not answered from the cache). `paid` is false when they cost nothing (a
+   * local model).
+   */
+  readonly tokens: { input: number; output: number; paid: boolean };
   readonly retries: number;
   readonly elapsedMs: number;
   readonly stopped: StopReason | undefined;
   readonly warnings: readonly string[];
   /** How the provider ran (a local model: its file, sequences, threads, prompt format). */
   readonly notes: readonly string[];
-  /** USD, when the model's price is known: this run's paid calls, and the job's across its runs. */
-  readonly cost?: { readonly runUsd: number; readonly jobUsd: number; readonly pricesAsOf: string };
+  /**
+   * USD, when the model's price is known: this run's paid calls, and the job's across its runs (each run's tokens at
+   * the price of the model that run used; `unpriced` names models of earlier runs whose price is unknown, whose
+   * tokens are left out of `jobUsd`).
+   */
+  readonly cost?: {
+    readonly runUsd: number;
+    readonly jobUsd: number;
+    readonly pricesAsOf: string;
+    readonly unpriced?: readonly string[];
+  };
   /** Batch mode: what this run submitted and collected, and what still waits. */
   readonly batch?: BatchSummary;
   /** Times the provider was down during the run (the run paused, its rows asked again once it was back). */
@@ -225,16 +244,18 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     );
     ledger = state.ledger;
     cache = (deps.openCache ?? openSqliteCache)(job.cache.dir);
-    const price = priceOf(job.prices, job.model.provider, job.model.modelId);
+    const price = paidPriceOf(job.prices, job.model.provider, job.model.modelId);
     if (job.budget !== undefined && !price) {
       throw new InputError(
         `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +
           `${job.prices.asOf}) does not list: give it with --prices FILE`,
       );
     }
-    const earlier = await ledger.counts();
-    const spentBefore = price ? costOfPaid(price, earlier) : 0;
-    const budget = job.budget !== undefined && price ? new Budget(job.budget, price, spentBefore) : undefined;
+    // Each earlier run's tokens at the price of the model it used: a free local run costs nothing here.
+    const spentBefore = costOfSpend(job.prices, (await ledger.counts()).spend);
+    // A model that costs nothing cannot spend a budget: no reservations (nor token counts) for it.
+    const budget =
+      job.budget !== undefined && price && !isFree(price) ? new Budget(job.budget, price, spentBefore.usd) : undefined;
 
     // Fast resume: entries found by content-hash id under unchanged requests are reused without re-keying the row.
     const uniform =
@@ -300,12 +321,13 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
         : undefined;
     if (batchMode) closers.push(() => void batchMode.close());
     const asked = batchMode ? batchMode.provider : limited;
-    const cachedProvider = withCache(asked, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now });
+    const cacheOptions = { cache, keyOf, runStartedAt, now };
+    const cachedProvider = withCache(asked, { ...cacheOptions, notBefore: job.cache.read ? 0 : runStartedAt });
     // Rows asked again by --retry-failed must not get their old answer back from the cache.
-    const uncachedProvider = withCache(asked, { cache, keyOf, notBefore: runStartedAt, now });
+    const uncachedProvider = withCache(asked, { ...cacheOptions, notBefore: runStartedAt });
     // Batch mode repairs an answer online: a repair turn is one request, and a row should not wait a day for it.
     const repairProvider = batchMode
-      ? withCache(limited, { cache, keyOf, notBefore: job.cache.read ? 0 : runStartedAt, now })
+      ? withCache(limited, { ...cacheOptions, notBefore: job.cache.read ? 0 : runStartedAt })
       : undefined;
 
     const newWriter = () =>
@@ -500,15 +522,24 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
         invalid: stats.invalid,
         resumed: resumedAtStart,
         cached: stats.cached,
+        duplicates: stats.duplicates,
+        truncated: stats.truncated,
       },
-      tokens: { input: stats.inputTokens, output: stats.outputTokens },
+      tokens: { input: stats.inputTokens, output: stats.outputTokens, paid: !(price && isFree(price)) },
       retries: stats.retries,
       elapsedMs: now() - stats.startedAt,
       stopped: result.stopped,
       warnings,
       notes: [...providerNotes, ...vectors.notes()],
       ...(price && runUsd !== undefined
-        ? { cost: { runUsd, jobUsd: spentBefore + runUsd, pricesAsOf: job.prices.asOf } }
+        ? {
+            cost: {
+              runUsd,
+              jobUsd: spentBefore.usd + runUsd,
+              pricesAsOf: job.prices.asOf,
+              ...(spentBefore.unpriced.length > 0 ? { unpriced: spentBefore.unpriced } : {}),
+            },
+          }
         : {}),
       ...(breaker && breaker.outages > 0 ? { outages: { count: breaker.outages, pausedMs: breaker.outageMs } } : {}),
       ...(batchMode && batchCounts

@@ -276,10 +276,10 @@ test('estimate --mode batch shows the batches and the discounted cost; the run p
   assert.equal(ran.code, 0, ran.stderr);
   const summary = JSON.parse(ran.stdout) as {
     cost: { runUsd: number };
-    tokens: { input: number; output: number };
+    tokens: { input: number; output: number; paid: boolean };
     batch: { savedUsd: number; tokens: { input: number; output: number } };
   };
-  assert.deepEqual(summary.batch.tokens, summary.tokens, 'every paid token was a batch token');
+  assert.deepEqual(summary.tokens, { ...summary.batch.tokens, paid: true }, 'every paid token was a batch token');
   assert.ok(summary.cost.runUsd <= estimate.cost.batch.max);
   // Half price: what was paid equals what was saved.
   assert.ok(Math.abs(summary.batch.savedUsd - summary.cost.runUsd) < 1e-12, JSON.stringify(summary));

@@ -324,7 +324,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     assert.match(result.stdout, /cache: {5}400 answered without a paid call/);
     assert.match(
       result.stdout,
-      /tokens: {4}[\d,]+ in · [\d,]+ out \(paid calls\) · \$\d+\.\d{4} at the prices of 2025-10/,
+      /tokens: {4}[\d,]+ in · [\d,]+ out \(paid calls, all runs\) · \$\d+\.\d{4} at the prices of 2025-10/,
     );
     assert.match(result.stdout, /resume: {4}cd .* && llmap run .*reviews\.csv -p 'Label this review: \{\{text\}\}'/);
     const json = await runCli(['status', join(dir, '.llmap'), '--json']);

@@ -7,6 +7,7 @@ import type { EvalReport, ScoredRun } from '../eval/run-eval.js';
 import type { Interval } from '../eval/stats/bootstrap.js';
 import type { ScoreStats } from '../eval/summarise.js';
 import { formatCount } from '../observe/progress.js';
+import { answeredParts } from './render-summary.js';
 import { textTable } from './text-table.js';
 
 const TEST_NAMES: Record<TestResult['test'], string> = {
@@ -158,10 +159,9 @@ function modelRunLines(run: ScoredRun): string[] {
   return run.modelRuns.flatMap(({ score, runs }) =>
     runs.map((summary) => {
       const { rows } = summary;
-      const asked = rows.ok + rows.failed + rows.invalid - rows.resumed - rows.cached;
       return (
         `  ${score} of ${run.where}: ${formatCount(rows.ok)} ok · ${formatCount(rows.failed + rows.invalid)} failed · ` +
-        `${formatCount(rows.resumed)} from the run state · ${formatCount(rows.cached)} from the cache · ${formatCount(asked)} asked` +
+        answeredParts(rows) +
         (summary.cost ? ` · $${summary.cost.runUsd.toFixed(4)}` : '')
       );
     }),

@@ -12,12 +12,14 @@ export function renderSummary(summary: RunSummary): string {
       `(${formatCount(rate)} rows/s)`,
     `  ok ${formatCount(rows.ok)} · failed ${formatCount(rows.failed)} · invalid ${formatCount(rows.invalid)}` +
       (summary.retries > 0 ? ` · ${formatCount(summary.retries)} retries` : ''),
-    `  answered: ${formatCount(rows.resumed)} from the run state · ${formatCount(rows.cached)} from the cache · ` +
-      `${formatCount(rows.ok + rows.failed + rows.invalid - rows.resumed - rows.cached)} asked`,
-    `  tokens paid: ${formatCount(summary.tokens.input)} in · ${formatCount(summary.tokens.output)} out` +
-      (summary.cost
-        ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
-        : ''),
+    `  answered: ${answeredParts(rows)}`,
+    tokensLine(summary),
+    ...(rows.truncated > 0
+      ? [
+          `  cut off at max_tokens: ${formatCount(rows.truncated)} answer(s) (see _error); raise the limit with ` +
+            `--max-tokens N or max_tokens: N in the prompt's front matter`,
+        ]
+      : []),
     `  output: ${summary.output || 'not written yet (rows wait for batches)'}`,
     ...summary.notes.map((note) => `  ${note}`),
   ];
@@ -42,6 +44,37 @@ export function renderSummary(summary: RunSummary): string {
     lines.push(`  stopped: ${summary.stopped.message}`);
   }
   return lines.join('\n');
+}
+
+/** Where the rows' answers came from: the run state, the cache, another row's identical request, or a call. */
+export function answeredParts(rows: RunSummary['rows']): string {
+  const fromCache = rows.cached - rows.duplicates;
+  const asked = rows.ok + rows.failed + rows.invalid - rows.resumed - rows.cached;
+  return (
+    `${formatCount(rows.resumed)} from the run state · ${formatCount(fromCache)} from the cache · ` +
+    (rows.duplicates > 0 ? `${formatCount(rows.duplicates)} duplicates of another row's request · ` : '') +
+    `${formatCount(asked)} asked`
+  );
+}
+
+/** Tokens of this run's calls and what they cost; a local model's cost nothing, so they are not "paid". */
+function tokensLine(summary: RunSummary): string {
+  const { tokens, cost } = summary;
+  const counts = `${formatCount(tokens.input)} in · ${formatCount(tokens.output)} out`;
+  const unpriced = cost?.unpriced ? `, not counting tokens of ${cost.unpriced.join(', ')} (price unknown)` : '';
+  if (!tokens.paid) {
+    // What earlier runs of the job paid (another model) is still worth saying.
+    const earlier =
+      cost && cost.jobUsd > 0
+        ? ` · job so far $${cost.jobUsd.toFixed(4)}${unpriced} (prices of ${cost.pricesAsOf})`
+        : '';
+    return `  tokens generated: ${counts} (no cost)${earlier}`;
+  }
+  if (!cost) return `  tokens paid: ${counts}`;
+  return (
+    `  tokens paid: ${counts} · $${cost.runUsd.toFixed(4)} ` +
+    `(job so far $${cost.jobUsd.toFixed(4)}${unpriced}, prices of ${cost.pricesAsOf})`
+  );
 }
 
 function batchLines(summary: RunSummary): string[] {

@@ -2,7 +2,8 @@
 
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
-import { costOfPaid, DEFAULT_PRICES, priceOf, type PaidTokens } from '../cost/prices.js';
+import { costOfSpend, DEFAULT_PRICES, isFree, priceOfModel } from '../cost/prices.js';
+import type { ModelSpend } from '../store/ledger-store.js';
 import { formatCount } from '../observe/progress.js';
 import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-status.js';
 import type { CliIo } from './run-command.js';
@@ -56,8 +57,7 @@ export function renderStatus(status: RunStatus): string {
       `failed ${formatCount(counts.failed)} · invalid ${formatCount(counts.invalid)}`,
     `  cache:     ${formatCount(counts.cached)} answered without a paid call`,
     `  in flight: ${formatCount(meta.inFlight)} request(s) at the last checkpoint`,
-    `  tokens:    ${formatCount(counts.inputTokens)} in · ${formatCount(counts.outputTokens)} out (paid calls)` +
-      spend(meta.model, counts),
+    ...tokenLines(counts.spend),
   );
   if (status.batches) {
     const { counts: batches, live } = status.batches;
@@ -75,13 +75,36 @@ export function renderStatus(status: RunStatus): string {
   return lines.join('\n');
 }
 
-/** The paid tokens at the built-in prices, when the model is listed. */
-function spend(model: string | undefined, tokens: PaidTokens): string {
-  const colon = model?.indexOf(':') ?? -1;
-  const price = model && colon > 0 ? priceOf(DEFAULT_PRICES, model.slice(0, colon), model.slice(colon + 1)) : undefined;
-  if (!price) return '';
-  const batch = tokens.batchInputTokens + tokens.batchOutputTokens > 0 ? ', batch-answered tokens at half price' : '';
-  return ` · $${costOfPaid(price, tokens).toFixed(4)} at the prices of ${DEFAULT_PRICES.asOf}${batch}`;
+/**
+ * The tokens of the job's calls across its runs, at the built-in prices of the model each run used (a run with a
+ * local model cost nothing); one line per model when the runs used several.
+ */
+function tokenLines(spend: readonly ModelSpend[]): string[] {
+  const sum = (key: 'inputTokens' | 'outputTokens') => spend.reduce((total, model) => total + model[key], 0);
+  const tokens = (input: number, output: number) => `${formatCount(input)} in · ${formatCount(output)} out`;
+  const lines = [
+    `  tokens:    ${tokens(sum('inputTokens'), sum('outputTokens'))} (paid calls, all runs)${cost(spend)}`,
+  ];
+  if (spend.length > 1) {
+    for (const model of spend) {
+      const name = model.model || 'unrecorded model';
+      lines.push(`             ${name}: ${tokens(model.inputTokens, model.outputTokens)}${cost([model], false)}`);
+    }
+  }
+  return lines;
+}
+
+/** What `spend` cost at the built-in prices; `asOf`: say which prices (once, on the job's line). */
+function cost(spend: readonly ModelSpend[], asOf = true): string {
+  const prices = spend.map((model) => priceOfModel(DEFAULT_PRICES, model.model));
+  if (spend.length > 0 && prices.every((price) => price && isFree(price))) return ' · no cost';
+  if (prices.every((price) => !price)) return '';
+  const { usd, unpriced } = costOfSpend(DEFAULT_PRICES, spend);
+  const batch = spend.some((model) => model.batchInputTokens + model.batchOutputTokens > 0)
+    ? ', batch-answered tokens at half price'
+    : '';
+  const unknown = unpriced.length > 0 ? `, not counting ${unpriced.join(', ')} (price unknown)` : '';
+  return ` · $${usd.toFixed(4)}${asOf ? ` at the prices of ${DEFAULT_PRICES.asOf}` : ''}${batch}${unknown}`;
 }
 
 /** Runs a stopped batch job's own command again with --detach (it polls, downloads, and writes the output once

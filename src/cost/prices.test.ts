@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { InputError } from '../job/input-error.js';
-import { costOf, DEFAULT_PRICES, loadPrices, priceOf, type ModelPrice, type PriceTable } from './prices.js';
+import {
+  costOf,
+  costOfSpend,
+  DEFAULT_PRICES,
+  isFree,
+  loadPrices,
+  paidPriceOf,
+  priceOf,
+  type ModelPrice,
+  type PriceTable,
+} from './prices.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmap-prices-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,6 +106,40 @@ describe('costOf', () => {
       ],
       [6.25, 12.5, 1.875],
     );
+  });
+});
+
+describe('what a run pays', () => {
+  test('a local model costs nothing, unless the table prices it', () => {
+    const local = paidPriceOf(DEFAULT_PRICES, 'llama', 'models/qwen2.5-1.5b-instruct-q4_k_m.gguf');
+    assert.ok(local && isFree(local));
+    assert.equal(priceOf(DEFAULT_PRICES, 'llama', 'models/qwen.gguf'), undefined);
+    const priced: PriceTable = {
+      asOf: 'x',
+      models: { 'llama:models/qwen.gguf': { input: 0.01, output: 0.02, batchDiscount: 0 } },
+    };
+    assert.equal(paidPriceOf(priced, 'llama', 'models/qwen.gguf')?.output, 0.02);
+    assert.equal(paidPriceOf(DEFAULT_PRICES, 'openai', 'my-finetune'), undefined);
+  });
+
+  test("a job's spend prices each model's tokens at that model's price, and names the ones it cannot price", () => {
+    const tokens = (model: string, input: number, output: number, batch = 0) => ({
+      model,
+      inputTokens: input,
+      outputTokens: output,
+      batchInputTokens: batch,
+      batchOutputTokens: 0,
+    });
+    const spend = costOfSpend(DEFAULT_PRICES, [
+      tokens('llama:stories260K.gguf', 5_000_000, 5_000_000),
+      tokens('openai:gpt-4o-mini', 1_000_000, 1_000_000, 1_000_000),
+      tokens('anthropic:claude-sonnet-4-5', 1_000_000, 0),
+      tokens('openai:my-finetune', 10, 10),
+      tokens('', 1, 1),
+    ]);
+    // gpt-4o-mini: the input at half price (batch), the output at 0.60; sonnet's input at 3.
+    assert.ok(Math.abs(spend.usd - (0.075 + 0.6 + 3)) < 1e-12, String(spend.usd));
+    assert.deepEqual(spend.unpriced, ['openai:my-finetune', 'an unrecorded model']);
   });
 });
 

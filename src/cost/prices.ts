@@ -61,6 +61,15 @@ export const DEFAULT_PRICES: PriceTable = {
  * suffixes (`-pro`, `-mini`) are other models, with other prices, and stay unknown. */
 const SNAPSHOT_SUFFIX = /^-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/;
 
+/** Models that run in llmap's own process (`llama:`): their tokens cost nothing. */
+const LOCAL_PROVIDERS = new Set(['llama']);
+const NO_COST: ModelPrice = { input: 0, output: 0, batchDiscount: 0 };
+
+/** True when the price makes every token free (a local model, or a price table that says so). */
+export function isFree(price: ModelPrice): boolean {
+  return price.input === 0 && price.output === 0;
+}
+
 /** The price of `provider:model`, by exact name or a listed model's snapshot; undefined when unknown. */
 export function priceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
   const name = `${provider}:${modelId}`;
@@ -72,6 +81,20 @@ export function priceOf(table: PriceTable, provider: string, modelId: string): M
     }
   }
   return best === undefined ? undefined : table.models[best];
+}
+
+/**
+ * What a run pays for the model's tokens: its listed price, or nothing for a model in llmap's own process (unless the
+ * table lists it, say to count electricity); undefined when unknown.
+ */
+export function paidPriceOf(table: PriceTable, provider: string, modelId: string): ModelPrice | undefined {
+  return priceOf(table, provider, modelId) ?? (LOCAL_PROVIDERS.has(provider) ? NO_COST : undefined);
+}
+
+/** What a run pays for the tokens of a model named `provider:model` (as the run state records it; see paidPriceOf). */
+export function priceOfModel(table: PriceTable, model: string): ModelPrice | undefined {
+  const colon = model.indexOf(':');
+  return colon > 0 ? paidPriceOf(table, model.slice(0, colon), model.slice(colon + 1)) : undefined;
 }
 
 /** USD for the given tokens (`batch`: at the Batch API's discount). */
@@ -94,6 +117,25 @@ export function costOfPaid(price: ModelPrice, tokens: PaidTokens): number {
     costOf(price, tokens.inputTokens - tokens.batchInputTokens, tokens.outputTokens - tokens.batchOutputTokens) +
     costOf(price, tokens.batchInputTokens, tokens.batchOutputTokens, true)
   );
+}
+
+/** A job's spend across its runs, each model's tokens at that model's price. */
+export interface JobSpend {
+  readonly usd: number;
+  /** Models the job paid tokens to whose price the table does not know: their tokens are not in `usd`. */
+  readonly unpriced: readonly string[];
+}
+
+/** Prices `spend` (per `provider:model`, as the ledger keeps it) with `table`. */
+export function costOfSpend(table: PriceTable, spend: readonly (PaidTokens & { readonly model: string })[]): JobSpend {
+  let usd = 0;
+  const unpriced: string[] = [];
+  for (const tokens of spend) {
+    const price = priceOfModel(table, tokens.model);
+    if (price) usd += costOfPaid(price, tokens);
+    else if (tokens.inputTokens + tokens.outputTokens > 0) unpriced.push(tokens.model || 'an unrecorded model');
+  }
+  return { usd, unpriced };
 }
 
 /** The default table with a user's file laid over it: `{"asOf": "...", "models": {"openai:x": {...}}}`. */

@@ -131,3 +131,98 @@ describe('answering one row', () => {
     assert.deepEqual([outcome.status, outcome.stopsRun, outcome.attempts], ['failed', true, 1]);
   });
 });
+
+describe('an answer cut off at max_tokens', () => {
+  const cut = (text: string, outputTokens = 64): ChatResult => ({
+    ...reply(text),
+    finishReason: 'length',
+    usage: { inputTokens: 10, outputTokens },
+  });
+  const limited: ChatRequest = { ...request, maxTokens: 64 };
+
+  test('is invalid with the limit and how to raise it, after one call: a repair would be cut off again', async () => {
+    const provider = scriptedProvider([cut('{"label":"ye'), reply('{"label":"yes"}')]);
+    const outcome = await answerRow(limited, deps(provider));
+    assert.deepEqual(outcome, {
+      status: 'invalid',
+      error:
+        'answer cut off at 64 tokens (max_tokens) before it was complete: raise the limit with --max-tokens N or ' +
+        "max_tokens: N in the prompt's front matter",
+      raw: '{"label":"ye',
+      truncated: true,
+      attempts: 1,
+      latencyMs: 0,
+      inputTokens: 10,
+      outputTokens: 64,
+      model: 'm-2026',
+      cached: false,
+      finishedAt: 0,
+    });
+    assert.equal(provider.requests.length, 1);
+  });
+
+  test('that is still a valid document is accepted', async () => {
+    const outcome = await answerRow(limited, deps(scriptedProvider([cut('{"label":"no"}')])));
+    assert.deepEqual([outcome.status, outcome.answer, outcome.error], ['ok', { label: 'no' }, undefined]);
+  });
+
+  test('with a complete document that fails the schema (a forced tool cut short) is invalid without a repair', async () => {
+    const provider = scriptedProvider([cut('{}'), reply('{"label":"yes"}')]);
+    const outcome = await answerRow(limited, deps(provider));
+    assert.deepEqual([outcome.status, outcome.attempts], ['invalid', 1]);
+    assert.match(outcome.error ?? '', /^answer cut off at 64 tokens/);
+  });
+
+  test('in the repair turn says so', async () => {
+    const provider = scriptedProvider([reply('{"label":"maybe"}'), cut('{"label":"n')]);
+    const outcome = await answerRow(limited, deps(provider));
+    assert.deepEqual([outcome.status, outcome.attempts, outcome.truncated], ['invalid', 2, true]);
+    assert.match(outcome.error ?? '', /^answer cut off at 64 tokens \(max_tokens\).* \(in the repair turn\)$/);
+  });
+
+  test('without max_tokens in the request names the provider’s default and the tokens it stopped at', async () => {
+    const outcome = await answerRow(request, deps(scriptedProvider([cut('{"label":', 1024)])));
+    assert.match(
+      outcome.error ?? '',
+      /^answer cut off at 1024 tokens \(the provider's default limit: the job sets no max_tokens\) .*--max-tokens/,
+    );
+  });
+
+  test('as free text stays ok with the text it has, and a note saying it was cut off', async () => {
+    const provider = scriptedProvider([cut('Once upon a time there')]);
+    const text: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'Tell a story' }], maxTokens: 64 };
+    const outcome = await answerRow(text, deps(provider, { schema: undefined }));
+    assert.deepEqual(
+      [outcome.status, outcome.answer, outcome.truncated, outcome.attempts],
+      ['ok', 'Once upon a time there', true, 1],
+    );
+    assert.match(
+      outcome.error ?? '',
+      /^answer cut off at 64 tokens \(max_tokens\); the text is kept as it is: .*--max-tokens/,
+    );
+  });
+});
+
+describe('where a row without a paid call got its answer', () => {
+  const hit = (duplicate: boolean): ChatResult => ({
+    ...reply('{"label":"yes"}'),
+    cached: true,
+    ...(duplicate ? { duplicate: true } : {}),
+  });
+
+  test('an answer another row of this run paid for is a duplicate', async () => {
+    const outcome = await answerRow(request, deps(scriptedProvider([hit(true)])));
+    assert.deepEqual([outcome.cached, outcome.duplicate], [true, true]);
+  });
+
+  test('an answer cached before this run is from the cache', async () => {
+    const outcome = await answerRow(request, deps(scriptedProvider([hit(false)])));
+    assert.deepEqual([outcome.cached, outcome.duplicate], [true, undefined]);
+  });
+
+  test('a paid repair turn makes the row paid, whatever answered the first turn', async () => {
+    const provider = scriptedProvider([{ ...hit(true), text: '{"label":"maybe"}' }, reply('{"label":"no"}')]);
+    const outcome = await answerRow(request, deps(provider));
+    assert.deepEqual([outcome.cached, outcome.duplicate], [false, undefined]);
+  });
+});

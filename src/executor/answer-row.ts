@@ -4,6 +4,7 @@
 import { BudgetExceededError } from '../cost/budget.js';
 import type { CompiledSchema } from '../output/answer-schema.js';
 import { parseAnswer } from '../output/parse-answer.js';
+import { truncationError } from '../output/truncated-answer.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
 import type { ChatProvider, ChatRequest, ChatResult } from '../providers/provider.js';
 import { BatchDeferred } from './batch-mode.js';
@@ -30,6 +31,11 @@ export interface RowOutcome {
   readonly providerRequestId?: string;
   /** True when the row caused no paid call: every answer came from the cache, or from an identical request. */
   readonly cached: boolean;
+  /**
+   * Set with `cached` when another row of this run paid for the answers (an identical request in flight, or cached
+   * during this run); unset when they came from answers cached before the run.
+   */
+  readonly duplicate?: boolean;
   /** When the outcome was reached (ms since the epoch). */
   readonly finishedAt: number;
   /** Taken from the run state of an earlier run, not answered in this one. */
@@ -43,6 +49,11 @@ export interface RowOutcome {
   /** A failure the provider answered with an HTTP status (a refusal such as 400), for telling the run's errors from
    * the row's. */
   readonly statusCode?: number;
+  /**
+   * The answer was cut off at max_tokens (finish reason `length`): `error` says so. With a schema the row is
+   * `invalid`; a free-text answer stays `ok` with the text it has.
+   */
+  readonly truncated?: boolean;
 }
 
 export interface AnswerRowDeps extends RetryDeps {
@@ -62,6 +73,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
   const started = deps.now();
   const tally = { attempts: 0, inputTokens: 0, outputTokens: 0, model: '', cached: true };
   const batchTokens = { batchInputTokens: 0, batchOutputTokens: 0 };
+  let duplicate = true;
   const call = async (req: ChatRequest, provider: ChatProvider = deps.provider) => {
     const attempted = await withRetry(() => provider.doGenerate(req, signalOption(deps.signal)), deps.retry, deps, {
       ...signalOption(deps.signal),
@@ -78,6 +90,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
       }
       tally.model = attempted.value.model || tally.model;
       tally.cached &&= attempted.value.cached === true;
+      duplicate &&= attempted.value.duplicate === true;
     } else {
       tally.cached = false;
     }
@@ -89,6 +102,7 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
   ): RowOutcome => ({
     ...tally,
     ...(batchTokens.batchInputTokens + batchTokens.batchOutputTokens > 0 ? batchTokens : {}),
+    ...(tally.cached && duplicate ? { duplicate: true } : {}),
     finishedAt: deps.now(),
     latencyMs: deps.now() - started,
     ...(result?.providerRequestId === undefined ? {} : { providerRequestId: result.providerRequestId }),
@@ -97,19 +111,34 @@ export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Prom
 
   const first = await call(request);
   if (!first.ok) return finish(failure(first.error));
-  if (!deps.schema) return finish({ status: 'ok', answer: first.value.text }, first.value);
+  if (!deps.schema) {
+    const note = truncationError(request, first.value, true);
+    return finish({ status: 'ok', answer: first.value.text, ...truncated(note) }, first.value);
+  }
 
   const parsed = parseAnswer(first.value.text, deps.schema);
   if (parsed.ok) return finish({ status: 'ok', answer: parsed.value }, first.value);
+  // Cut off by max_tokens: a repair turn has the same limit, and would be cut off again.
+  const cut = truncationError(request, first.value);
+  if (cut) return finish({ status: 'invalid', raw: first.value.text, ...truncated(cut) }, first.value);
 
   const second = await call(repairRequest(request, first.value.text, parsed.error), deps.repairProvider);
   if (!second.ok) return finish({ ...failure(second.error), raw: first.value.text });
   const repaired = parseAnswer(second.value.text, deps.schema);
   if (repaired.ok) return finish({ status: 'ok', answer: repaired.value }, second.value);
+  const cutAgain = truncationError(request, second.value);
   return finish(
-    { status: 'invalid', error: `${repaired.error} (after one repair)`, raw: second.value.text },
+    {
+      status: 'invalid',
+      raw: second.value.text,
+      ...(cutAgain ? truncated(`${cutAgain} (in the repair turn)`) : { error: `${repaired.error} (after one repair)` }),
+    },
     second.value,
   );
+}
+
+function truncated(error: string | undefined): { error?: string; truncated?: true } {
+  return error === undefined ? {} : { error, truncated: true };
 }
 
 /** The conversation continued: the model sees its own answer and what was wrong with it. */

@@ -109,6 +109,28 @@ describe('the response cache in front of a provider', () => {
     assert.deepEqual(provider.requests, []);
   });
 
+  test('a hit received since the run started is a duplicate of another row’s request; an older one is not', async () => {
+    const cache = memoryCache();
+    cache.entries.set(keyOf(request), stored);
+    const other: ChatRequest = { ...request, messages: [{ role: 'user', content: 'And this?' }] };
+    cache.entries.set(keyOf(other), { ...stored, createdAt: 1_000 });
+    const cached = withCache(scriptedProvider([]), { cache, keyOf, notBefore: 0, runStartedAt: 1_000, now: () => 2 });
+    const earlier = await cached.doGenerate(request, {});
+    const thisRun = await cached.doGenerate(other, {});
+    assert.deepEqual(
+      [earlier.cached, earlier.duplicate, thisRun.cached, thisRun.duplicate],
+      [true, undefined, true, true],
+    );
+  });
+
+  test('a cached answer cut off at max_tokens keeps its finish reason', async () => {
+    const provider = scriptedProvider([{ ...reply, text: '{"label":"ye', finishReason: 'length' }]);
+    const cached = withCache(provider, { cache: memoryCache(), keyOf, notBefore: 0, now: () => 1 });
+    await cached.doGenerate(request, {});
+    const again = await cached.doGenerate(request, {});
+    assert.deepEqual([again.cached, again.finishReason, again.text], [true, 'length', '{"label":"ye']);
+  });
+
   test('a second identical request is answered by the first one’s response', async () => {
     const provider = scriptedProvider([reply]);
     const cached = withCache(provider, { cache: memoryCache(), keyOf, notBefore: 0, now: () => 1 });

@@ -34,15 +34,42 @@ function manualAsk() {
 }
 
 describe('in-flight dedupe', () => {
-  test('a second answer for a key still pending shares the first call, marked cached', async () => {
+  test('a second answer for a key still pending shares the first call, marked cached and a duplicate', async () => {
     const dedupe = new InFlightDedupe();
     const asker = manualAsk();
     const first = dedupe.answer('k', asker.ask);
     const second = dedupe.answer('k', asker.ask);
     assert.deepEqual([asker.calls, dedupe.size], [1, 1]);
     asker.resolve(outcome('yes'));
-    assert.deepEqual(await Promise.all([first, second]), [outcome('yes'), { ...outcome('yes'), cached: true }]);
+    assert.deepEqual(await Promise.all([first, second]), [
+      outcome('yes'),
+      { ...outcome('yes'), cached: true, duplicate: true },
+    ]);
     assert.equal(dedupe.size, 0);
+  });
+
+  test('sharing an answer an earlier run cached is from the cache, not a duplicate: no row of this run paid', async () => {
+    const dedupe = new InFlightDedupe();
+    const asker = manualAsk();
+    const first = dedupe.answer('k', asker.ask);
+    const second = dedupe.answer('k', asker.ask);
+    const third = dedupe.answer('k', asker.ask);
+    asker.resolve({ ...outcome('yes'), cached: true });
+    assert.deepEqual(await Promise.all([first, second, third]), [
+      { ...outcome('yes'), cached: true },
+      { ...outcome('yes'), cached: true },
+      { ...outcome('yes'), cached: true },
+    ]);
+  });
+
+  test('sharing a duplicate (an answer cached earlier in this run) is a duplicate', async () => {
+    const dedupe = new InFlightDedupe();
+    const asker = manualAsk();
+    const first = dedupe.answer('k', asker.ask);
+    const second = dedupe.answer('k', asker.ask);
+    asker.resolve({ ...outcome('yes'), cached: true, duplicate: true });
+    assert.deepEqual((await second).duplicate, true);
+    assert.deepEqual((await first).duplicate, true);
   });
 
   test('a failure of the shared call rejects every waiter', async () => {

@@ -13,6 +13,10 @@ export class RunStats {
   resumed = 0;
   /** Rows answered in this run without a paid call (cache, or an identical request). */
   cached = 0;
+  /** Of `cached`, the rows answered by a call another row of this run paid for (see RowOutcome.duplicate). */
+  duplicates = 0;
+  /** Rows answered in this run (from a call or the cache) whose answer was cut off at max_tokens. */
+  truncated = 0;
   retries = 0;
   /** Rows left for a provider batch to answer (batch mode), in this pass over the table. */
   deferred = 0;
@@ -40,9 +44,15 @@ export class RunStats {
 
   count(outcome: RowOutcome): void {
     this[outcome.status]++;
-    if (outcome.resumed) this.resumed++;
-    else if (outcome.cached) this.cached++;
-    else {
+    if (outcome.resumed) {
+      this.resumed++;
+      return;
+    }
+    if (outcome.truncated) this.truncated++;
+    if (outcome.cached) {
+      this.cached++;
+      if (outcome.duplicate) this.duplicates++;
+    } else {
       this.inputTokens += outcome.inputTokens;
       this.outputTokens += outcome.outputTokens;
       this.batchInputTokens += outcome.batchInputTokens ?? 0;

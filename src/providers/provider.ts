@@ -46,6 +46,11 @@ export interface ChatResult {
   readonly providerRequestId?: string;
   /** Set when the answer came from the response cache, not from a call. */
   readonly cached?: boolean;
+  /**
+   * Set with `cached` when the cached answer was received in this run: another row of the run asked the identical
+   * request and paid for it.
+   */
+  readonly duplicate?: boolean;
   /** Set when a provider's Batch API answered: its tokens are paid at the batch discount. */
   readonly batch?: boolean;
   /** The provider's rate-limit readings on this response, when it sent them. */

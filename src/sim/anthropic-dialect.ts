@@ -147,6 +147,8 @@ export const anthropicDialect: ProviderDialect<AnthropicCall> = {
     const answer = answers[0];
     if (answer === undefined) throw new Error('An Anthropic message carries exactly one answer');
     const tool = call.forcedTool;
+    // "`end_turn`: the model reached a natural stopping point; `max_tokens`: we exceeded the requested max_tokens or
+    // the model's maximum; `tool_use`: the model invoked one or more tools" (the Messages API reference).
     let content: unknown[];
     let stopReason: string;
     if (tool !== undefined && !answer.malformed) {

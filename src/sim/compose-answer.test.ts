@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { breakJson, composeAnswer } from './compose-answer.js';
+import { fitToMaxTokens } from './fit-to-max-tokens.js';
 import type { SimCall } from './sim-call.js';
 import { countCompletionTokens } from './token-count.js';
 
@@ -31,6 +32,14 @@ test('an answer over max_tokens is cut to fit, loses its document and finishes w
   assert.deepEqual(answer, { text: answer.text, document: undefined, finish: 'length', tokens: 2, malformed: false });
   assert.equal(countCompletionTokens(answer.text), 2);
   assert.ok(answer.text.length > 0 && JSON.stringify(composeAnswer(call, 9, false).document).startsWith(answer.text));
+});
+
+test('cut off at max_tokens, the usage is max_tokens even when the text ends short of a multi-token character', () => {
+  // '🦜' is 3 tokens: 4 of them fit in 12 tokens, and a 13-token limit cuts the fifth after its first token.
+  const fitted = fitToMaxTokens('🦜'.repeat(10), 13);
+  assert.deepEqual(fitted, { text: '🦜'.repeat(4), tokens: 13, cut: true });
+  assert.equal(countCompletionTokens(fitted.text), 12);
+  assert.deepEqual(fitToMaxTokens('🦜'.repeat(4), 13), { text: '🦜'.repeat(4), tokens: 12, cut: false });
 });
 
 test('broken JSON never parses, whatever was broken', () => {

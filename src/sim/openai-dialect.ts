@@ -222,6 +222,8 @@ export const openAiDialect: ProviderDialect = {
         index,
         message: { role: 'assistant', content: answer.text, refusal: null, annotations: [] },
         logprobs: null,
+        // "`stop` if the model hit a natural stop point or a provided stop sequence, `length` if the maximum number
+        // of tokens specified in the request was reached" (the Chat Completions reference).
         finish_reason: answer.finish,
       };
     });

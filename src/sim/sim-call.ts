@@ -28,7 +28,7 @@ export interface SimAnswer {
   /** The JSON document, when `text` holds a complete one (not cut, not malformed). */
   readonly document: unknown;
   readonly finish: 'stop' | 'length';
-  /** `countCompletionTokens(text)`. */
+  /** `countCompletionTokens(text)`, or max_tokens when cut (what the provider reports as generated). */
   readonly tokens: number;
   /** `text` is deliberately broken JSON (an injected fault). */
   readonly malformed: boolean;

@@ -60,6 +60,17 @@ export interface RunMeta {
   readonly stopReason?: string;
 }
 
+/** Tokens a job paid for with one model, across all its runs. */
+export interface ModelSpend {
+  /** `provider:model` of the runs that asked (RunMeta.model); '' when an old ledger did not record it. */
+  readonly model: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Of those, the tokens a Batch API answered. */
+  readonly batchInputTokens: number;
+  readonly batchOutputTokens: number;
+}
+
 export interface LedgerCounts {
   readonly entries: number;
   readonly ok: number;
@@ -73,6 +84,11 @@ export interface LedgerCounts {
   /** Of those, the tokens a Batch API answered. */
   readonly batchInputTokens: number;
   readonly batchOutputTokens: number;
+  /**
+   * What the job paid for, per model, across all its runs: unlike the tokens above (those of the entries as they
+   * stand), an entry replaced by a later answer (a retried row, a changed prompt, another model) keeps its spend.
+   */
+  readonly spend: readonly ModelSpend[];
 }
 
 /**
@@ -83,7 +99,10 @@ export interface LedgerStore {
   /** The entries of these row ids (every sample), keyed by `entryKey(rowId, sample)`. */
   getMany(rowIds: readonly string[]): Promise<Map<string, LedgerEntry>>;
   record(entry: LedgerEntry): void;
-  /** Makes recorded entries and the run's metadata durable, in one transaction. */
+  /**
+   * Makes recorded entries and the run's metadata durable, in one transaction; the paid tokens of those entries are
+   * added to the spend of `meta.model`, the model of the run that asked them.
+   */
   checkpoint(meta: RunMeta): Promise<void>;
   readMeta(): Promise<RunMeta | undefined>;
   counts(): Promise<LedgerCounts>;

@@ -120,12 +120,20 @@ export function messageResult(
   };
 }
 
-function finishReason(reason: string | undefined): FinishReason {
+/**
+ * Anthropic's `stop_reason`: "`end_turn`: the model reached a natural stopping point; `max_tokens`: we exceeded the
+ * requested max_tokens or the model's maximum; `stop_sequence`: one of your provided custom stop_sequences was
+ * generated; `tool_use`: the model invoked one or more tools" (the Messages API reference). Its stop-reasons guide adds
+ * `model_context_window_exceeded` ("the response filled the model's context window; treat the response as
+ * truncated") and `refusal`.
+ */
+export function finishReason(reason: string | undefined): FinishReason {
   switch (reason) {
     case 'end_turn':
     case 'stop_sequence':
       return 'stop';
     case 'max_tokens':
+    case 'model_context_window_exceeded':
       return 'length';
     case 'tool_use':
       return 'tool';

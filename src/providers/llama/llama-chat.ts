@@ -260,7 +260,12 @@ function chatHistory(request: ChatRequest): ChatHistoryItem[] {
   ];
 }
 
-function finishReason(stopReason: string): FinishReason {
+/**
+ * node-llama-cpp's `metadata.stopReason` (`LlamaChat.generateResponse`, `LlamaCompletion.generateCompletionWithMeta`):
+ * `eogToken` | `stopGenerationTrigger` | `maxTokens` | `abort` | `customStopTrigger` (and `functionCalls` for chats
+ * with functions, which llmap never passes). `maxTokens` is the answer cut off at the request's `maxTokens`.
+ */
+export function finishReason(stopReason: string): FinishReason {
   if (stopReason === 'maxTokens') return 'length';
   if (stopReason === 'eogToken' || stopReason === 'stopGenerationTrigger') return 'stop';
   return 'other';

@@ -146,7 +146,12 @@ export function completionResult(
   };
 }
 
-function finishReason(reason: string | undefined): FinishReason {
+/**
+ * OpenAI's `finish_reason`: "`stop` if the model hit a natural stop point or a provided stop sequence, `length` if the
+ * maximum number of tokens specified in the request was reached, `content_filter` if content was omitted due to a
+ * flag from our content filters, `tool_calls` if the model called a tool" (the Chat Completions reference).
+ */
+export function finishReason(reason: string | undefined): FinishReason {
   switch (reason) {
     case 'stop':
       return 'stop';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, statSync, truncateSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, test } from 'node:test';
 import { InputError } from '../../job/input-error.js';
 import { entryKey, type LedgerEntry, type RunMeta } from '../ledger-store.js';
@@ -24,6 +25,7 @@ const meta: RunMeta = {
   inFlight: 2,
   uniform: true,
   stopReason: 'interrupted',
+  model: 'openai:gpt-4o-mini',
 };
 
 /** An entry with only the required fields set. */
@@ -104,6 +106,7 @@ describe('the SQLite ledger', () => {
       outputTokens: 0,
       batchInputTokens: 0,
       batchOutputTokens: 0,
+      spend: [],
     });
     await ledger.close();
   });
@@ -126,6 +129,9 @@ describe('the SQLite ledger', () => {
       outputTokens: 3,
       batchInputTokens: 0,
       batchOutputTokens: 0,
+      spend: [
+        { model: 'openai:gpt-4o-mini', inputTokens: 4030, outputTokens: 3, batchInputTokens: 0, batchOutputTokens: 0 },
+      ],
     });
     await ledger.close();
   });
@@ -161,6 +167,10 @@ describe('the SQLite ledger', () => {
       outputTokens: 53,
       batchInputTokens: 0,
       batchOutputTokens: 0,
+      // The spend is what was paid: the failed attempt's 7 input tokens were paid too, though its entry is replaced.
+      spend: [
+        { model: 'openai:gpt-4o-mini', inputTokens: 118, outputTokens: 53, batchInputTokens: 0, batchOutputTokens: 0 },
+      ],
     });
     assert.deepEqual(await ledger.readMeta(), { ...meta, state: 'finished', updatedAt: 3_000 });
     await ledger.close();
@@ -184,6 +194,63 @@ describe('the SQLite ledger', () => {
       [45, 18, 10, 4],
     );
     await ledger.close();
+  });
+
+  test('the spend is kept per model of the run that asked, and a later model re-answering rows does not erase it', async () => {
+    const dir = tempDir();
+    const ledger = openSqliteLedger(dir);
+    const local = { ...meta, model: 'llama:qwen2.5-1.5b-instruct-q4_k_m.gguf' };
+    for (const id of ['a', 'b', 'c']) ledger.record(entry(id, { inputTokens: 1_000, outputTokens: 100 }));
+    await ledger.checkpoint(local);
+    // The same rows asked again with a hosted model (two paid, one from the cache), then another in batch.
+    ledger.record(entry('a', { inputTokens: 900, outputTokens: 90 }));
+    ledger.record(entry('b', { inputTokens: 900, outputTokens: 90 }));
+    ledger.record(entry('c', { cached: true, inputTokens: 900, outputTokens: 90 }));
+    await ledger.checkpoint(meta);
+    ledger.record(entry('d', { inputTokens: 50, outputTokens: 5, batchInputTokens: 50, batchOutputTokens: 5 }));
+    await ledger.checkpoint(meta);
+    await ledger.close();
+
+    const reopened = openSqliteLedger(dir);
+    assert.deepEqual((await reopened.counts()).spend, [
+      {
+        model: 'llama:qwen2.5-1.5b-instruct-q4_k_m.gguf',
+        inputTokens: 3_000,
+        outputTokens: 300,
+        batchInputTokens: 0,
+        batchOutputTokens: 0,
+      },
+      {
+        model: 'openai:gpt-4o-mini',
+        inputTokens: 1_850,
+        outputTokens: 185,
+        batchInputTokens: 50,
+        batchOutputTokens: 5,
+      },
+    ]);
+    await reopened.close();
+  });
+
+  test('a ledger written before the spend was kept starts it from its counters, at its last run’s model', async () => {
+    const dir = tempDir();
+    const ledger = openSqliteLedger(dir);
+    ledger.record(entry('a', { inputTokens: 10, outputTokens: 4, batchInputTokens: 10, batchOutputTokens: 4 }));
+    ledger.record(entry('b', { inputTokens: 20, outputTokens: 8 }));
+    ledger.record(entry('c', { cached: true, inputTokens: 30, outputTokens: 9 }));
+    await ledger.checkpoint(meta);
+    await ledger.close();
+    const db = new Database(join(dir, LEDGER_FILE));
+    db.exec('DROP TABLE spend');
+    db.close();
+
+    const migrated = openSqliteLedger(dir);
+    assert.deepEqual((await migrated.counts()).spend, [
+      { model: 'openai:gpt-4o-mini', inputTokens: 30, outputTokens: 12, batchInputTokens: 10, batchOutputTokens: 4 },
+    ]);
+    migrated.record(entry('e', { inputTokens: 1, outputTokens: 1 }));
+    await migrated.checkpoint(meta);
+    assert.equal((await migrated.counts()).spend[0]?.inputTokens, 31);
+    await migrated.close();
   });
 
   test('entries recorded after the last checkpoint are lost on close', async () => {

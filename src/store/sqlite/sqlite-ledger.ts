@@ -1,5 +1,6 @@
 // The ledger of one run in `<state dir>/ledger.sqlite`: entries upserted by (row id, sample), the run's metadata,
-// and per-status counters kept by triggers so `llmap status` answers at once on a hundred million rows.
+// per-status counters kept by triggers so `llmap status` answers at once on a hundred million rows, and the job's
+// spend per model.
 // Entries and metadata are committed together at each checkpoint.
 
 import { mkdirSync, rmSync } from 'node:fs';
@@ -74,6 +75,25 @@ CREATE TRIGGER IF NOT EXISTS entries_batch_update AFTER UPDATE ON entries BEGIN
       + (CASE WHEN new.cached = 0 THEN new.batch_output_tokens ELSE 0 END);
 END;`;
 
+/**
+ * What the job paid for, per model (`RunMeta.model`), across its runs: added to at each checkpoint and never taken
+ * from, so an entry replaced by a later answer keeps what it cost. A ledger written before this table starts it from
+ * its counters, all at the model its last run used (the only one it knows).
+ */
+const SPEND_TABLE = `
+CREATE TABLE spend (
+  model TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  batch_input_tokens INTEGER NOT NULL, batch_output_tokens INTEGER NOT NULL
+);
+INSERT INTO spend
+  SELECT model, input_tokens, output_tokens, batch_input_tokens, batch_output_tokens FROM (
+    SELECT coalesce((SELECT json_extract(json, '$.model') FROM meta WHERE id = 1), '') AS model,
+      sum(n) AS n, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+      (SELECT input_tokens FROM batch_counts WHERE id = 1) AS batch_input_tokens,
+      (SELECT output_tokens FROM batch_counts WHERE id = 1) AS batch_output_tokens
+    FROM counts WHERE cached = 0
+  ) WHERE n > 0;`;
+
 const COLUMNS =
   'row_id, sample, status, request_key, prompt_hash, checked_with, answer, error, raw, attempts, latency_ms, input_tokens, ' +
   'output_tokens, model, provider_request_id, cached, finished_at';
@@ -115,6 +135,9 @@ export const openSqliteLedger: OpenLedger = (stateDir, options = {}) => {
       if (!columns.has(column)) db.exec(`ALTER TABLE entries ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
     }
     db.exec(BATCH_TOKENS_SCHEMA);
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spend'").get()) {
+      db.transaction(() => db.exec(SPEND_TABLE))();
+    }
   });
   // Rows as arrays (`raw`): a third cheaper than objects, and this runs for every row of a resumed run.
   const selectMany = db
@@ -140,10 +163,34 @@ export const openSqliteLedger: OpenLedger = (stateDir, options = {}) => {
   const selectBatchCounts = db.prepare<[], { input_tokens: number; output_tokens: number }>(
     'SELECT input_tokens, output_tokens FROM batch_counts WHERE id = 1',
   );
+  const addSpend = db.prepare(
+    `INSERT INTO spend VALUES (?, ?, ?, ?, ?) ON CONFLICT(model) DO UPDATE SET
+       input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+       batch_input_tokens = batch_input_tokens + excluded.batch_input_tokens,
+       batch_output_tokens = batch_output_tokens + excluded.batch_output_tokens`,
+  );
+  const selectSpend = db.prepare<
+    [],
+    {
+      model: string;
+      input_tokens: number;
+      output_tokens: number;
+      batch_input_tokens: number;
+      batch_output_tokens: number;
+    }
+  >('SELECT * FROM spend ORDER BY model');
 
   let pending: LedgerEntry[] = [];
   const commit = db.transaction((entries: readonly LedgerEntry[], meta: RunMeta) => {
+    const paid = { entries: 0, input: 0, output: 0, batchInput: 0, batchOutput: 0 };
     for (const e of entries) {
+      if (!e.cached) {
+        paid.entries++;
+        paid.input += e.inputTokens;
+        paid.output += e.outputTokens;
+        paid.batchInput += e.batchInputTokens ?? 0;
+        paid.batchOutput += e.batchOutputTokens ?? 0;
+      }
       upsert.run(
         e.rowId,
         e.sample,
@@ -165,6 +212,9 @@ export const openSqliteLedger: OpenLedger = (stateDir, options = {}) => {
         e.batchInputTokens ?? 0,
         e.batchOutputTokens ?? 0,
       );
+    }
+    if (paid.entries > 0) {
+      addSpend.run(meta.model ?? '', paid.input, paid.output, paid.batchInput, paid.batchOutput);
     }
     writeMeta.run(JSON.stringify(meta));
   });
@@ -203,6 +253,13 @@ export const openSqliteLedger: OpenLedger = (stateDir, options = {}) => {
         outputTokens: 0,
         batchInputTokens: batch?.input_tokens ?? 0,
         batchOutputTokens: batch?.output_tokens ?? 0,
+        spend: guard(() => selectSpend.all()).map((row) => ({
+          model: row.model,
+          inputTokens: row.input_tokens,
+          outputTokens: row.output_tokens,
+          batchInputTokens: row.batch_input_tokens,
+          batchOutputTokens: row.batch_output_tokens,
+        })),
       };
       for (const row of guard(() => selectCounts.all())) {
         counts.entries += row.n;
