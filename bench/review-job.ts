@@ -29,6 +29,39 @@ export function reviewsJsonl(rows: number): string {
   return path;
 }
 
+const CLAUSES = [
+  'the motor hums louder than the one it replaced',
+  'the lid fits well and the seal holds after many washes',
+  'delivery took two weeks and the box arrived dented',
+  'customer service answered within a day and sent a new part',
+  'the manual is short, translated badly, and misses a step',
+  'it is lighter than it looks and easy to store',
+  'the price went up by a third since I bought the first one',
+  'after a month the buttons stick and the display flickers',
+];
+
+/**
+ * A JSONL table of `rows` long reviews (`words` words or so each, distinct per row) for a token-bound job, generated
+ * once and reused.
+ */
+export function longReviewsJsonl(rows: number, words: number): string {
+  const path = join(RESULTS_DIR, `long-reviews-${rows}-${words}.jsonl`);
+  if (existsSync(path)) return path;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const lines: string[] = [];
+  for (let id = 0; id < rows; id++) {
+    const parts = [`Review ${id}: the ${TOPICS[id % TOPICS.length]} ${VERDICTS[id % VERDICTS.length]}.`];
+    for (let n = 0, count = 8; count < words; n++) {
+      const clause = CLAUSES[(id * 7 + n * 3) % CLAUSES.length]!;
+      parts.push(`Day ${n + 1}: ${clause}.`);
+      count += clause.split(' ').length + 2;
+    }
+    lines.push(JSON.stringify({ id, text: parts.join(' ') }));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
 /** The answer a tool claims for an output row, or undefined when the row says it has none. */
 export type AnswerOf = (row: Record<string, unknown>) => Record<string, unknown> | undefined;
 

@@ -1,5 +1,6 @@
 // `npm run bench`: runs the benchmarks and prints one table of figures. Not part of `npm test`.
-// `npm run bench -- throughput` (or `resume`, `memory`, `local`, `bootstrap`, `eval`) runs one of them. In order: throughput (issue 4),
+// `npm run bench -- throughput` (or `resume`, `memory`, `local`, `bootstrap`, `eval`) runs one of them;
+// `npm run bench -- throughput S3 S3t` only those scenarios of the throughput benchmark. In order: throughput (issue 4),
 // then resume, then memory, the longest, then the in-process model (issue 5), then the bootstrap of
 // `llmap eval` and the whole `eval`/`compare` commands on 1M rows (issue 7).
 
@@ -10,16 +11,18 @@ import { memoryBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
+const chosen = process.argv.slice(2);
+const scenarios = chosen.filter((arg) => /^S\d/.test(arg));
 const benches: Record<string, () => Promise<string[]>> = {
-  throughput: () => throughputBench(),
+  throughput: () => throughputBench(scenarios),
   resume: () => resumeBench(),
   memory: () => memoryBench(),
   local: () => localBench(),
   bootstrap: () => bootstrapBench(),
   eval: () => evalBench(),
 };
-const chosen = process.argv.slice(2);
-const names = chosen.length > 0 ? chosen : Object.keys(benches);
+const named = chosen.filter((arg) => !scenarios.includes(arg));
+const names = named.length > 0 ? named : Object.keys(benches);
 for (const name of names) {
   const bench = benches[name];
   if (!bench) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);

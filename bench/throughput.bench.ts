@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimStats } from '../src/sim/sim-stats.js';
 import { CLI, measureNode, startSimProcess, type MeasuredRun } from './bench-helpers.js';
-import { baselineAnswer, judgeOutput, llmapAnswer, reviewsJsonl, type AnswerOf, type Outcome } from './review-job.js';
+import {
+  baselineAnswer,
+  judgeOutput,
+  llmapAnswer,
+  longReviewsJsonl,
+  reviewsJsonl,
+  type AnswerOf,
+  type Outcome,
+} from './review-job.js';
 import { REVIEW_PROMPT_PREFIX, REVIEW_SCHEMA } from './review-schema.js';
 
 const ROWS = 5_000;
@@ -17,31 +25,53 @@ const ROWS = 5_000;
 // (Node, DuckDB, SQLite) is a quarter of llmap's S1 run. More rows let the per-row cost show.
 const S1_ROWS = 20_000;
 const S2_ROWS = 20_000;
-// At 100 requests/s a 5,000-row run takes 50 s, and S3 makes three of them; 3,000 rows (30 windows of 1 s) keep
-// the start-up burst small against the whole while saving a minute and a half.
+// At 100 requests/s a 5,000-row run takes 50 s, and S3 makes three of them; 3,000 rows (30 s) keep the start-up
+// small against the whole while saving a minute and a half.
 const S3_ROWS = 3_000;
+// The token-bound S3: long reviews (about 800 words, some 1,100 tokens each) against a tokens-per-minute limit that
+// admits about 18 of them a second, for some 35 s.
+const S3T_ROWS = 600;
+const S3T_WORDS = 800;
+const S3T_TPM = 1_200_000;
+// S6: S2's job (so S2's llmap run is the same job without the outage) with the provider down for 60 s from 8 s
+// after its first request.
+const S6_OUTAGE_S = 60;
 /** llmap's default maximum of requests in flight: the ideal of S2 is computed from it (no --concurrency given). */
 const LLMAP_DEFAULT_CONCURRENCY = 256;
 const BASELINE_CONCURRENCY = 100;
 const S2_MEAN_LATENCY_S = 0.3;
 const S3_LIMIT_PER_S = 100;
 
-type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4';
+type ScenarioId = 'S1' | 'S2' | 'S3' | 'S3t' | 'S4' | 'S6';
 
 interface Scenario {
   readonly id: ScenarioId;
   readonly rows: number;
   readonly simArgs: readonly string[];
+  /** The input table (default: short reviews). */
+  readonly input?: () => string;
 }
 
 const SCENARIOS: readonly Scenario[] = [
   { id: 'S1', rows: S1_ROWS, simArgs: [] },
   { id: 'S2', rows: S2_ROWS, simArgs: ['--latency-ms', '300', '--jitter-ms', '100'] },
-  { id: 'S3', rows: S3_ROWS, simArgs: ['--latency-ms', '50', '--rpm', '100', '--window-s', '1'] },
+  // The simulator's documented model: quoted per minute, enforced per second, refused requests counted.
+  { id: 'S3', rows: S3_ROWS, simArgs: ['--latency-ms', '50', '--rpm', String(S3_LIMIT_PER_S * 60)] },
+  {
+    id: 'S3t',
+    rows: S3T_ROWS,
+    simArgs: ['--latency-ms', '50', '--tpm', String(S3T_TPM)],
+    input: () => longReviewsJsonl(S3T_ROWS, S3T_WORDS),
+  },
   {
     id: 'S4',
     rows: ROWS,
     simArgs: ['--latency-ms', '20', '--error-rate', '0.05', '--malformed-rate', '0.02', '--seed', '1'],
+  },
+  {
+    id: 'S6',
+    rows: S2_ROWS,
+    simArgs: ['--latency-ms', '300', '--jitter-ms', '100', '--outage', `8:${S6_OUTAGE_S}`],
   },
 ];
 
@@ -93,7 +123,7 @@ const BASELINE: Tool = {
 
 /** The tools each scenario runs; S3 runs llmap twice, with the limit given and left to learn from headers. */
 function toolsFor(scenario: Scenario): Tool[] {
-  if (scenario.id !== 'S3') return [llmapTool('llmap'), BASELINE];
+  if (scenario.id !== 'S3') return [llmapTool(scenario.id === 'S3t' ? 'llmap (learned)' : 'llmap'), BASELINE];
   return [llmapTool('llmap --rpm 6000', ['--rpm', '6000']), llmapTool('llmap (learned)'), BASELINE];
 }
 
@@ -107,7 +137,7 @@ interface Result {
 
 async function runTool(scenario: Scenario, tool: Tool): Promise<Result> {
   process.stderr.write(`throughput: ${scenario.id} ${tool.name} (${scenario.rows.toLocaleString('en-US')} rows)…\n`);
-  const input = reviewsJsonl(scenario.rows);
+  const input = scenario.input?.() ?? reviewsJsonl(scenario.rows);
   const workDir = mkdtempSync(join(tmpdir(), 'llmap-bench-'));
   const sim = await startSimProcess(scenario.simArgs);
   try {
@@ -162,6 +192,13 @@ const HEADERS = [
   'note',
 ];
 
+/** The share of the limit a run used: requests (S3) or tokens (S3t) per second over the whole process. */
+function ofLimit(r: Result): number | undefined {
+  if (r.scenario.id === 'S3') return rate(r) / S3_LIMIT_PER_S;
+  if (r.scenario.id === 'S3t') return (r.stats.charged['tokens'] ?? 0) / r.run.seconds / (S3T_TPM / 60);
+  return undefined;
+}
+
 function tableRow(r: Result, all: readonly Result[]): string[] {
   const s2 = r.scenario.id === 'S2';
   const cpuBound = s2 ? cpuBoundRate(r, all) : undefined;
@@ -181,7 +218,7 @@ function tableRow(r: Result, all: readonly Result[]): string[] {
     count(extraPaid(r)),
     s2 ? fraction(rate(r) / idealRate(r)) : '',
     cpuBound === undefined ? '' : fraction(rate(r) / cpuBound),
-    r.scenario.id === 'S3' ? fraction(rate(r) / S3_LIMIT_PER_S) : '',
+    fraction(ofLimit(r) ?? Number.NaN).replace('—', ''),
     note(r),
   ];
 }
@@ -208,7 +245,14 @@ function formatTable(rows: readonly (readonly string[])[]): string[] {
 
 function summaries(all: readonly Result[]): string[] {
   const of = (id: ScenarioId) => all.filter((r) => r.scenario.id === id);
-  return [...summaryS1(of('S1')), ...summaryS2(of('S2'), all), ...summaryS3(of('S3')), ...summaryS4(of('S4'))];
+  return [
+    ...summaryS1(of('S1')),
+    ...summaryS2(of('S2'), all),
+    ...summaryS3(of('S3'), 'S3 request limit   '),
+    ...summaryS3(of('S3t'), 'S3t token limit    '),
+    ...summaryS4(of('S4')),
+    ...summaryS6(of('S6'), of('S2')),
+  ];
 }
 
 function split(results: readonly Result[]): { llmap: Result[]; baseline: Result | undefined } {
@@ -247,27 +291,43 @@ function summaryS2(results: readonly Result[], all: readonly Result[]): string[]
   ];
 }
 
-function summaryS3(results: readonly Result[]): string[] {
+function summaryS3(results: readonly Result[], title: string): string[] {
   const { llmap, baseline } = split(results);
   if (!baseline) return [];
   const figures = (r: Result) => {
     const share429 = r.stats.requests === 0 ? 0 : status(r, '429') / r.stats.requests;
-    const met = finished(r) && rate(r) / S3_LIMIT_PER_S >= 0.97 && share429 <= 0.01 && r.outcome.lost === 0;
-    const text = `${fraction(rate(r) / S3_LIMIT_PER_S)} of limit, 429s ${percent(share429)} of requests, ${count(r.outcome.lost)} lost`;
+    const of = ofLimit(r) ?? 0;
+    const met = finished(r) && of >= 0.97 && share429 <= 0.01 && r.outcome.lost === 0;
+    const text = `${fraction(of)} of limit, 429s ${percent(share429)} of requests, ${count(r.outcome.lost)} lost`;
     return { met, text };
   };
   const lines = [
-    `S3 rate limit       ${S3_ROWS.toLocaleString('en-US')} rows (not ${ROWS.toLocaleString('en-US')}: 30 s per run at the limit; the first window's burst lets a run edge past 1.00); baseline ${figures(baseline).text}`,
+    `${title} ${count(results[0]!.scenario.rows)} rows, limit quoted per minute and enforced per second (start-up included); baseline ${figures(baseline).text}`,
   ];
   for (const r of llmap) {
     const mine = figures(r);
     const outcome = finished(r) ? mine.text : `did not finish (exit ${r.run.code}: ${lastLine(r.run.stderr)})`;
     lines.push(
-      `S3   ${r.tool.name.padEnd(18)}${outcome}; llmap/baseline rows/s ${times(rate(r) / rate(baseline))}` +
+      `${title.slice(0, 3).trimEnd().padEnd(5)}${r.tool.name.padEnd(18)}${outcome}; llmap/baseline rows/s ${times(rate(r) / rate(baseline))}` +
         `  target ≥ 0.97 of limit, 429s ≤ 1%, 0 lost ${mark(mine.met)}`,
     );
   }
   return lines;
+}
+
+/** S6: the time an outage cost beyond its own length, against S2 (the same job, no outage). */
+function summaryS6(results: readonly Result[], clean: readonly Result[]): string[] {
+  const { llmap, baseline } = split(results);
+  const [first] = llmap;
+  const [cleanRun] = split(clean).llmap;
+  if (!first || !baseline) return [];
+  const lost = cleanRun ? first.run.seconds - cleanRun.run.seconds - S6_OUTAGE_S : Number.NaN;
+  return [
+    `S6 outage           ${count(first.scenario.rows)} rows, provider down ${S6_OUTAGE_S} s mid-run: llmap ${count(first.outcome.lost)} failed/lost, ` +
+      `${Number.isFinite(lost) ? lost.toFixed(1) : '?'} s lost beyond the outage (against S2's clean run); ` +
+      `baseline ${count(baseline.outcome.lost)} failed/lost` +
+      `  target 0 failed ${mark(finished(first) && first.outcome.lost === 0)}`,
+  ];
 }
 
 function summaryS4(results: readonly Result[]): string[] {
@@ -295,9 +355,10 @@ const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 const mark = (met: boolean) => (met ? '✓' : '✗');
 const lastLine = (text: string) => text.trim().split('\n').at(-1)?.slice(0, 80) ?? '';
 
-export async function throughputBench(): Promise<string[]> {
+/** Runs every scenario, or only those named (`S3`, `S3t`, …). */
+export async function throughputBench(only: readonly string[] = []): Promise<string[]> {
   const results: Result[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.id))) {
     for (const tool of toolsFor(scenario)) results.push(await runTool(scenario, tool));
   }
   return [

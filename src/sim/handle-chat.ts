@@ -51,7 +51,7 @@ export function handleChat<Call extends SimCall>(
   const admission = limiter.admit(dialect.rateLimitCost(promptTokens, call.maxTokens));
   if (limiter.limited) dialect.addRateLimitHeaders(admission.state, headers);
   if (!admission.admitted) return reply(dialect.rateLimited(call, admission, requestId), prompt);
-  stats.charge(dialect.rateLimitCost(promptTokens, call.maxTokens));
+  if (limiter.limited) stats.charge(dialect.rateLimitCost(promptTokens, call.maxTokens));
 
   const fault = context.faults.next();
   switch (fault) {

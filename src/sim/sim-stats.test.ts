@@ -6,7 +6,7 @@ import { ANTHROPIC_HEADERS, anthropicRequest, get, openAiRequest, post } from '.
 describe('GET /stats', () => {
   let sim: SimServer;
   before(async () => {
-    sim = await startSim({ rpm: 4 });
+    sim = await startSim({ rpm: 4, rateLimit: 'fixed-window' });
   });
   after(() => sim.close());
 
@@ -27,8 +27,11 @@ describe('GET /stats', () => {
     await post(endpoint, openAiRequest('Row 3: refused by the rate limit'));
     await post(endpoint, { model: 'gpt-4o-mini' });
 
-    const { status, body } = await get<SimStats>(`${sim.url}/stats`);
+    const { status, body: stats } = await get<SimStats>(`${sim.url}/stats`);
     assert.equal(status, 200);
+    const { charged, ...body } = stats;
+    // The four admitted requests' prompt tokens, charged against the limits.
+    assert.ok((charged['tokens'] ?? 0) > 4, JSON.stringify(charged));
     assert.deepEqual(body, {
       requests: 6,
       byStatus: { '200': 4, '429': 1, '400': 1 },
