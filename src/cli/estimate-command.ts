@@ -32,11 +32,12 @@ Examples:
     )
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const { sampleRun, json, ...rest } = flags;
-      const job = loadJob(jobOptions(input, rest), io.env);
       const size = sampleRun === undefined ? 0 : Number(sampleRun);
       if (!Number.isInteger(size) || size < 0) {
         throw new InputError(`Expected \`--sample-run\` to be a positive integer, got ${String(sampleRun)}`);
       }
+      // Only a sample run sends requests, so only then is an API key needed.
+      const job = loadJob(jobOptions(input, rest), io.env, { sends: size > 0 });
       const estimate = await estimateJob(
         job,
         size > 0 ? { size, run: (requests) => sample(job, requests) } : undefined,
