@@ -275,6 +275,8 @@ function localModelSpec(model: string, options: ParsedRunOptions, env: Env, cach
 function parseBaseUrl(value: string, source: string): URL {
   let url: URL;
   try {
+    // `localhost:8000` parses, as a URL of the scheme `localhost:`: a base URL names its scheme.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error('no scheme');
     url = new URL(value);
   } catch {
     throw new InputError(`invalid ${source} ${value}: expected a URL such as http://localhost:8000/v1`);
