@@ -1,5 +1,5 @@
-// Options + environment → Job. The one place that reads the environment (API keys, base URLs, LLMAP_MODEL), reads the
-// prompt and schema files, and turns every mistake into an InputError before anything is sent.
+// Options + environment → Job. The one place that reads the environment (API keys, base URLs, LLMAP_MODEL), reads
+// the prompt and schema files, and turns every mistake into an InputError before anything is sent.
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
