@@ -1,5 +1,6 @@
 // Writes examples/tickets.csv: 300 realistic customer-support tickets, generated deterministically (seeded),
 // with the mess real tables have: quotes, commas, newlines in bodies, empty subjects, personal data to find.
+// And examples/labels.jsonl: each ticket's true category (the template it was written from), for `llmap eval`.
 import { writeFileSync } from 'node:fs';
 
 let seed = 20261123;
@@ -118,6 +119,7 @@ const moods = [
 
 const csv = (v) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 const rows = ['ticket_id,created_at,channel,customer_tier,subject,body'];
+const labels = [];
 const start = Date.UTC(2026, 8, 1);
 for (let i = 0; i < 300; i++) {
   const t = pick(templates);
@@ -142,6 +144,7 @@ for (let i = 0; i < 300; i++) {
     .toISOString()
     .slice(0, 19)
     .replace('T', ' ');
+  labels.push(JSON.stringify({ ticket_id: `T-${String(10001 + i)}`, true_category: t.cat }));
   rows.push(
     [
       `T-${String(10001 + i)}`,
@@ -156,4 +159,5 @@ for (let i = 0; i < 300; i++) {
   );
 }
 writeFileSync(new URL('../examples/tickets.csv', import.meta.url), rows.join('\n') + '\n');
-console.log(`wrote examples/tickets.csv (${rows.length - 1} tickets)`);
+writeFileSync(new URL('../examples/labels.jsonl', import.meta.url), labels.join('\n') + '\n');
+console.log(`wrote examples/tickets.csv and examples/labels.jsonl (${rows.length - 1} tickets)`);

@@ -1,14 +1,24 @@
 // The library API. The CLI is one user of it:
 //   const job = loadJob({ input: 'tickets.csv', prompt: 'prompt.md', model: 'openai:gpt-4o-mini' }, process.env);
 //   const summary = await runJob(job);
+// Every type that appears in the signature of something exported here is exported too (src/index.test.ts checks).
 
-export { runJob, metaColumns, type RunJobDeps, type RunSummary } from './run-job.js';
-export { loadJob, loadEmbedJob, type Env, type EmbedOptions } from './job/load-job.js';
-export type { Job, ModelSpec, ProviderName, Task, LocalModelOptions } from './job/job.js';
-export type { RunOptions } from './job/run-options.js';
+export { runJob, metaColumns, type RunJobDeps, type RunSummary, type BatchSummary } from './run-job.js';
+export type { StopReason } from './executor/run-pipeline.js';
+export type { BatchRunCounts } from './executor/batch-mode.js';
+export type { RunStats } from './observe/run-stats.js';
+export { loadJob, loadEmbedJob, type Env, type EmbedOptions, type LoadJobPurpose } from './job/load-job.js';
+export type { Job, ModelSpec, ProviderName, Task, LocalModelOptions, BatchSettings } from './job/job.js';
+export type { RunOptions, EmbedFlags } from './job/run-options.js';
+export type { JobFingerprint } from './job/job-fingerprint.js';
+export type { TableInput, InputFormat } from './table/table-input.js';
+export type { OutputFormat } from './table/write-table.js';
+export type { OutputColumn } from './output/answer-columns.js';
+export type { CompiledSchema } from './output/answer-schema.js';
+export type { Template, Placeholder } from './prompt/template.js';
 export { InputError } from './job/input-error.js';
 export { Secret } from './job/secret.js';
-export { ApiCallError } from './providers/errors/api-call-error.js';
+export { ApiCallError, type ApiCallErrorInit } from './providers/errors/api-call-error.js';
 export type {
   ChatProvider,
   ChatRequest,
@@ -16,20 +26,26 @@ export type {
   ChatMessage,
   AnswerSchema,
   CallOptions,
+  EmbedCallOptions,
   FinishReason,
+  ProviderCapabilities,
   Usage,
   EmbeddingProvider,
   EmbedResult,
   EmbedLimits,
 } from './providers/provider.js';
-export { createProvider, createEmbeddingProvider } from './providers/create-provider.js';
+export type { RateLimitInfo, LimitReading } from './providers/rate-limit-info.js';
+export { createProvider, createEmbeddingProvider, type ProviderSettings } from './providers/create-provider.js';
 export { DEFAULT_LOCAL_MODEL } from './providers/llama/default-model.js';
-export type { HttpClient, HttpResponse } from './providers/http/http-client.js';
+export type { HttpClient, HttpResponse, HttpPostOptions } from './providers/http/http-client.js';
 export type { RowOutcome, RowStatus } from './executor/answer-row.js';
-export { startSim, type SimOptions, type SimServer } from './sim/index.js';
-export type { LedgerStore, LedgerEntry, LedgerCounts, RunMeta } from './store/ledger-store.js';
+export { startSim, type SimOptions, type SimServer, type SimDependencies } from './sim/index.js';
+export type { SimStats, PromptStats } from './sim/index.js';
+export type { BatchStats } from './sim/batch-submissions.js';
+export type { LedgerStore, LedgerEntry, LedgerCounts, RunMeta, RunState, OpenLedger } from './store/ledger-store.js';
+export type { BatchRecord, BatchState } from './store/batch-store.js';
 export type { CacheStore, CachedResponse } from './store/cache-store.js';
 export { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 export { openSqliteCache } from './store/sqlite/sqlite-cache.js';
-export { estimateJob, type Estimate } from './cost/estimate-job.js';
+export { estimateJob, type Estimate, type SampleRun } from './cost/estimate-job.js';
 export { DEFAULT_PRICES, loadPrices, priceOf, costOf, type ModelPrice, type PriceTable } from './cost/prices.js';

@@ -20,7 +20,37 @@ describe('bad input is refused before any request', () => {
   before(async () => (sim = await startSim({ port: 0 })));
   after(() => sim.close());
 
-  const cases: { name: string; args: () => string[]; env?: Record<string, string>; message: RegExp }[] = [
+  // A prompt file beside the table, for the typos of its name below.
+  writeFileSync(join(dir, 'triage.md'), 'Triage: {{text}}\n');
+
+  const cases: {
+    name: string;
+    args: () => string[];
+    env?: Record<string, string>;
+    cwd?: string;
+    message: RegExp;
+  }[] = [
+    {
+      name: 'a prompt file named without its extension',
+      args: () => ['run', good, '-p', 'triage'],
+      cwd: dir,
+      message: /--prompt triage: no such file \(did you mean triage\.md\?\)\. An inline prompt inserts/,
+    },
+    {
+      name: 'a path to a prompt file, without its extension',
+      args: () => ['run', good, '-p', join(dir, 'triage')],
+      message: /--prompt .*triage: no such file \(did you mean .*triage\.md\?\)/,
+    },
+    {
+      name: 'a prompt path that names no file',
+      args: () => ['run', good, '-p', 'prompts/classify'],
+      message: /--prompt prompts\/classify: no such file\. An inline prompt .* every row would get the same answer/,
+    },
+    {
+      name: 'a prompt file with the wrong extension',
+      args: () => ['run', good, '-p', join(dir, 'triage.txt')],
+      message: /prompt file not found: .*triage\.txt \(did you mean .*triage\.md\?\)/,
+    },
     {
       name: 'a missing input file',
       args: () => ['run', join(dir, 'nope.csv'), '-p', 'x {{text}}'],
@@ -109,7 +139,7 @@ describe('bad input is refused before any request', () => {
       const before = sim.stats().requests;
       const args = c.args();
       const withModel = args.includes('-m') ? args : [...args, '-m', 'openai:m', '--base-url', `${sim.url}/v1`];
-      const result = await runCli(withModel, c.env ?? { OPENAI_API_KEY: 'sk-test' });
+      const result = await runCli(withModel, c.env ?? { OPENAI_API_KEY: 'sk-test' }, c.cwd ? { cwd: c.cwd } : {});
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, c.message);
       assert.equal(sim.stats().requests, before);

@@ -4,7 +4,7 @@
 // the candidate regresses. The judge is asked through the engine, once.
 
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
@@ -67,12 +67,13 @@ after(() => sim.close());
 
 test('eval: accuracy per field with a bootstrap interval, by segment, honest about a 12-row segment', async () => {
   const scores = join(dir, 'a.scores.parquet');
+  const summary = join(dir, 'a.summary.json');
   const result = await runCli(
-    ['eval', runA, '--reference', 'category=label', '--by', 'lang', '--json', '--scores', scores],
+    ['eval', runA, '--reference', 'category=label', '--by', 'lang', '--summary', summary, '--scores', scores],
     env(),
   );
   assert.equal(result.code, 0, result.stderr);
-  const report = JSON.parse(result.stdout) as {
+  const report = JSON.parse(readFileSync(summary, 'utf8')) as {
     candidate: {
       rows: number;
       stats: {
@@ -95,8 +96,11 @@ test('eval: accuracy per field with a bootstrap interval, by segment, honest abo
   assert.equal(small.n, 12);
   assert.equal(small.interval, undefined);
   assert.match(small.note!, /only 12 scored rows: too few for an interval/);
-  assert.match(result.stderr, /category\.field_match/);
-  assert.match(result.stderr, /too few for an interval/);
+  // The report is on stdout; stderr is left for logs.
+  assert.match(result.stdout, /^llmap eval: /);
+  assert.match(result.stdout, /category\.field_match/);
+  assert.match(result.stdout, /too few for an interval/);
+  assert.equal(result.stderr, '');
 
   // The per-row scores, beside the row they score.
   const types = await readColumnTypes(scores);
@@ -109,7 +113,7 @@ test('eval: accuracy per field with a bootstrap interval, by segment, honest abo
 
 test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-corrected p-values; the gate fails', async () => {
   const result = await runCli(
-    ['compare', runA, runB, '--reference', 'category=label', '--by', 'lang', '--json'].concat([
+    ['compare', runA, runB, '--reference', 'category=label', '--by', 'lang', '--summary', join(dir, 'ab.json')].concat([
       '--gate',
       'regression(category.field_match) <= 0.02',
       '--gate',
@@ -118,7 +122,7 @@ test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-co
     env(),
   );
   assert.equal(result.code, 6, result.stderr);
-  const report = JSON.parse(result.stdout) as {
+  const report = JSON.parse(readFileSync(join(dir, 'ab.json'), 'utf8')) as {
     comparison: {
       matched: number;
       joinedBy: string;
@@ -158,10 +162,12 @@ test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-co
       ['category.field_match >= 0.5', true],
     ],
   );
-  assert.match(result.stderr, /McNemar exact/);
-  assert.match(result.stderr, /Holm correction across \d+ tests/);
-  assert.match(result.stderr, /gates: 1 of 2 FAILED/);
-  assert.match(result.stderr, /FAIL\s+regression\(category\.field_match\) <= 0\.02/);
+  assert.match(result.stdout, /^llmap compare: /);
+  assert.match(result.stdout, /McNemar exact/);
+  assert.match(result.stdout, /Holm correction across \d+ tests/);
+  assert.match(result.stdout, /gates: 1 of 2 FAILED/);
+  assert.match(result.stdout, /FAIL\s+regression\(category\.field_match\) <= 0\.02/);
+  assert.equal(result.stderr, '');
 
   // The other way round the candidate is the better prompt: the same gate passes.
   const reverse = await runCli(
@@ -169,7 +175,7 @@ test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-co
     env(),
   );
   assert.equal(reverse.code, 0, reverse.stderr);
-  assert.match(reverse.stderr, /gates: all 1 passed/);
+  assert.match(reverse.stdout, /gates: all 1 passed/);
 });
 
 test('eval --baseline gates a regression the same way, and a gate on a missing score is an input error', async () => {
@@ -299,7 +305,10 @@ test('power: rows needed for a paired comparison, binary and continuous', async 
   assert.equal(binary.code, 0, binary.stderr);
   const rows = (JSON.parse(binary.stdout) as { rows: number }).rows;
   assert.ok(rows > 1500 && rows < 2500, `${rows}`);
-  assert.match(binary.stderr, /paired rows needed \(McNemar/);
+  assert.equal(binary.stderr, '');
+  const sentence = await runCli(['power', 'binary', '--diff', '0.02', '--discordant', '0.1']);
+  assert.equal(sentence.code, 0, sentence.stderr);
+  assert.match(sentence.stdout, /^llmap power: [\d,]+ paired rows needed \(McNemar/);
   const continuous = await runCli(['power', 'continuous', '--diff', '1', '--sd', '1', '--power', '0.9', '--json']);
   assert.equal((JSON.parse(continuous.stdout) as { rows: number }).rows, 13);
   const bad = await runCli(['power', 'binary', '--diff', '0.2', '--discordant', '0.1']);

@@ -24,10 +24,15 @@ export interface RunningCli {
  * Starts `llmap <args>` with only the given environment variables (plus PATH). Unless the test names one, each run
  * gets an empty response cache of its own, so no test is answered by another's cache.
  */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { readonly cwd?: string } = {},
+): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env['PATH'] ?? '', LLMAP_CACHE_DIR: tempDir('cache'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   let stdout = '';
   let stderr = '';
@@ -39,8 +44,12 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   return { child, done };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { readonly cwd?: string } = {},
+): Promise<CliResult> {
+  return startCli(args, env, options).done;
 }
 
 export function tempDir(prefix: string): string {

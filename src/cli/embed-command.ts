@@ -4,19 +4,26 @@
 import { Command, Option } from 'commander';
 import { loadEmbedJob, type EmbedOptions } from '../job/load-job.js';
 import { renderSummary } from './render-summary.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { exitCodeFor, jobOptions, runWithSignals, withTableJobOptions, type CliIo } from './run-command.js';
 
 const EXAMPLES = `
-Examples:
+Examples (from the repository root; with OPENAI_BASE_URL=http://127.0.0.1:8787/v1 they run against
+\`llmap sim --port 8787\`):
   # Embed the body of every ticket through OpenAI (key from OPENAI_API_KEY), 256 dimensions
-  llmap embed tickets.csv --column body -m openai:text-embedding-3-small --dimensions 256 -o tickets.emb.parquet
+  llmap embed examples/tickets.csv --column body -m openai:text-embedding-3-small --dimensions 256 \\
+    -o out/tickets.emb.parquet
 
-  # With a local GGUF model, no key and no network
-  llmap embed tickets.csv --column body -m llama:models/nomic-embed-text-v1.5.Q8_0.gguf --normalize -o emb.parquet
+  # Vectors of length 1, 64 texts per request
+  llmap embed examples/tickets.csv --column body -m openai:text-embedding-3-small --normalize --batch-size 64 \\
+    -o out/tickets.emb.parquet
+
+With -m llama:<file.gguf> a local model embeds the texts, with no key and no network.
 
 Output: the input columns, an "embedding" column (FLOAT[], one vector per row, the same length for every row), and
-the status and audit columns of \`llmap run\`. Exit codes as for \`llmap run\`.
-`;
+the status and audit columns of \`llmap run\`.
+
+${exitCodesHelp([0, 1, 2, 3, 70, 130])}`;
 
 export function embedCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   const command = argv.filter((arg) => arg !== '--fresh');

@@ -13,6 +13,7 @@ import { createProvider } from '../providers/create-provider.js';
 import { openSqliteCache } from '../store/sqlite/sqlite-cache.js';
 import { formatCount } from '../observe/progress.js';
 import { InputError } from '../job/input-error.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { jobOptions, withJobOptions, type CliIo } from './run-command.js';
 
 export function estimateCommand(io: CliIo): Command {
@@ -26,17 +27,31 @@ export function estimateCommand(io: CliIo): Command {
     .addHelpText(
       'after',
       `
-Examples:
-  llmap estimate tickets.csv -p triage.md -s triage.schema.json -m openai:gpt-4o-mini --max-tokens 300
-  llmap estimate tickets.csv -p triage.md -m openai:gpt-4o-mini --sample-run 20`,
+Examples (from the repository root):
+  # What the example job of \`llmap run --help\` would cost: nothing is sent, no API key needed
+  llmap estimate examples/tickets.csv -p examples/triage.md -s examples/triage.schema.json \\
+    -m openai:gpt-4o-mini -o out/tickets.parquet
+
+  # Expected answer lengths from 20 requests asked for real (paid, then cached for the run; key from OPENAI_API_KEY,
+  # or OPENAI_BASE_URL=http://127.0.0.1:8787/v1 against \`llmap sim\`)
+  llmap estimate examples/tickets.csv -p examples/triage.md -s examples/triage.schema.json \\
+    -m openai:gpt-4o-mini -o out/tickets.parquet --sample-run 20
+
+${exitCodesHelp([
+  [0, 'the estimate is printed'],
+  2,
+  [3, 'the provider refused a --sample-run request (bad key, unknown model)'],
+  70,
+])}`,
     )
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const { sampleRun, json, ...rest } = flags;
-      const job = loadJob(jobOptions(input, rest), io.env);
       const size = sampleRun === undefined ? 0 : Number(sampleRun);
       if (!Number.isInteger(size) || size < 0) {
         throw new InputError(`Expected \`--sample-run\` to be a positive integer, got ${String(sampleRun)}`);
       }
+      // Only a sample run sends requests, so only then is an API key needed.
+      const job = loadJob(jobOptions(input, rest), io.env, { sends: size > 0 });
       const estimate = await estimateJob(
         job,
         size > 0 ? { size, run: (requests) => sample(job, requests) } : undefined,

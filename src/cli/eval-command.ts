@@ -1,5 +1,5 @@
-// `llmap eval` and `llmap compare`: flags → an EvalRequest → runEval, then the table (stderr), the JSON summary
-// (stdout with --json, or --summary FILE) and the exit code (6 when a gate fails). No business logic here.
+// `llmap eval` and `llmap compare`: flags → an EvalRequest → runEval, then the report on stdout (the table, or the
+// JSON with --json; --summary FILE writes the JSON too) and the exit code (6 when a gate fails). No business logic.
 
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -11,48 +11,69 @@ import { runEval, type EvalReport, type EvalRequest } from '../eval/run-eval.js'
 import type { MissingPolicy } from '../eval/score-table.js';
 import { fileInput } from '../table/table-input.js';
 import { outputFormatOf, type OutputFormat } from '../table/write-table.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodesHelp, type ExitCode } from './exit-codes.js';
 import { choiceFlag, numberFlag } from './flag-values.js';
 import { renderCompare, renderEval } from './render-eval.js';
 import { renderSummary } from './render-summary.js';
 import { collect, exitCodeFor, runWithSignals, type CliIo } from './run-command.js';
 
-const EVAL_EXAMPLES = `
-Examples:
-  # Accuracy of a classification run against its labels, with 95% intervals, by language
-  llmap eval tickets.out.parquet --reference category=true_category --by lang
+/** What eval and compare can end with: the judge's and embeddings' runs stop the evaluation as a run stops. */
+const SCORING_EXIT_CODES: readonly (ExitCode | readonly [ExitCode, string])[] = [
+  [0, 'scored (every gate passed)'],
+  2,
+  [3, "the judge's or embeddings' provider refused the run (bad key, unknown model)"],
+  [4, "the judge's --budget was reached"],
+  6,
+  70,
+  [130, 'interrupted (Ctrl-C) while the judge or embeddings ran'],
+];
 
-  # Text answers: exact match, normalised exact match, token F1, BLEU and ROUGE-L; per-row scores to Parquet
-  llmap eval answers.parquet --reference gold --metric exact_match --metric exact_match_norm --metric f1 \\
-    --metric bleu --metric rouge_l --scores answers.scores.parquet
+/** The labelled run the examples score: the example tickets joined with their true categories. */
+const LABELLED_RUN =
+  `llmap run --sql "SELECT * FROM 'examples/tickets.csv' JOIN 'examples/labels.jsonl' USING (ticket_id)" \\\n` +
+  '    -p examples/triage.md -s examples/triage.schema.json';
+
+const EVAL_EXAMPLES = `
+Examples (from the repository root; with OPENAI_BASE_URL=http://127.0.0.1:8787/v1 they run against
+\`llmap sim --port 8787\`):
+  # A run to score: the example tickets, with their true categories beside the answers
+  ${LABELLED_RUN} -m openai:gpt-4o-mini -o out/labelled.parquet
+
+  # Accuracy of the category against the labels, with 95% intervals, overall and by channel
+  llmap eval out/labelled.parquet --reference category=true_category --by channel
+
+  # Text metrics of a free-text answer (token F1, ROUGE-L of each summary against the subject); per-row scores
+  llmap eval out/labelled.parquet --answer summary --reference subject --metric f1 --metric rouge_l \\
+    --scores out/labelled.scores.parquet
 
   # A judge with a rubric, asked through the engine (cached, rate-limited, resumable, priced)
-  llmap eval summaries.parquet --metric judge --judge-prompt rubric.md -m openai:gpt-4o-mini
+  llmap eval out/labelled.parquet --metric judge --judge-prompt examples/judge.md -m openai:gpt-4o-mini
 
-  # A CI gate: fail (exit 6) when accuracy is low or dropped against the baseline run
-  llmap eval new.parquet --reference label --baseline old.parquet \\
-    --gate "exact_match >= 0.92" --gate "regression(exact_match) <= 0.02"
+  # A CI gate: fail (exit 6) when accuracy is low, or dropped against a baseline run of the same rows
+  ${LABELLED_RUN} -m openai:gpt-4.1-mini -o out/labelled-b.parquet
+  llmap eval out/labelled-b.parquet --reference category=true_category --baseline out/labelled.parquet \\
+    --gate "category.field_match >= 0.9" --gate "regression(category.field_match) <= 0.02"
 
 Metrics (--metric NAME or NAME:key=value,...): ${METRICS.map((m) => m.name).join(', ')}, embedding_cosine
 (--embed-model), judge (--judge-prompt). --list-metrics describes them.
 Gates: SCORE[.mean|.ci_low|.ci_high|.n] OP NUMBER, or regression(SCORE)[.ci_low|.ci_high] OP NUMBER (baseline − candidate).
-Exit codes: 0 scored (every gate passed) · 2 usage or input error · 3 the judge's provider refused the run
-            6 a gate failed
-`;
+
+${exitCodesHelp(SCORING_EXIT_CODES)}`;
 
 const COMPARE_EXAMPLES = `
-Examples:
-  # Two prompts' runs over the same labelled rows: difference, interval, McNemar, Holm-corrected p-values
-  llmap compare runs/prompt-a.parquet runs/prompt-b.parquet --reference label --by segment
+Examples (from the repository root, after the runs of \`llmap eval --help\`):
+  # Two models' runs over the same labelled rows: difference, interval, McNemar, Holm-corrected p-values
+  llmap compare out/labelled.parquet out/labelled-b.parquet --reference category=true_category --by channel
 
   # Block a change that loses more than two points of accuracy
-  llmap compare baseline.parquet candidate.parquet --reference label --gate "regression(exact_match) <= 0.02"
+  llmap compare out/labelled.parquet out/labelled-b.parquet --reference category=true_category \\
+    --gate "regression(category.field_match) <= 0.02"
 
 Rows are matched by _row_id (and _sample) of llmap's outputs, or by --id COLUMN. Binary scores get McNemar's exact
 test and the odds ratio (only-B-right over only-A-right); continuous ones the paired t-test, the Wilcoxon
 signed-rank test and Cohen's d. Every p-value is corrected across the table (Holm; --correction bh or none).
-Exit codes as for eval.
-`;
+
+${exitCodesHelp(SCORING_EXIT_CODES)}`;
 
 /** The flags eval and compare share: what is scored, the statistics, the gates, and the judge's engine. */
 function withScoringOptions(command: Command): Command {
@@ -82,7 +103,7 @@ function withScoringOptions(command: Command): Command {
     .option('--gate <expression>', 'fail (exit 6) unless this holds, e.g. "exact_match >= 0.92" (repeat)', collect, [])
     .option('--scores <file>', 'write every row with a score.<name> column per score (.parquet, .jsonl or .csv)')
     .option('--summary <file>', 'write the JSON summary to this file')
-    .option('--json', 'print the JSON summary on stdout')
+    .option('--json', 'print the report as JSON on stdout, instead of the table')
     .option('--judge-prompt <file|text>', 'the judge: a rubric prompt with {{column}} placeholders')
     .option('--judge-schema <file|json>', 'the judge answer schema (default: score 1–5 and a reason)')
     .option('--judge-field <name>', 'the schema property read as the score', 'score')
@@ -217,13 +238,13 @@ export class ModelRunStopped extends Error {
   }
 }
 
+/** The report on stdout: the table, or with --json the JSON in its place (and in --summary FILE either way). */
 function finish(report: EvalReport, text: string, flags: Flags, io: CliIo, setExitCode: (code: number) => void): void {
-  io.stderr.write(text + '\n');
   const json = JSON.stringify(report, (_key, value: unknown) =>
     typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
   );
   if (flags['summary']) writeFileSync(flags['summary'] as string, json + '\n');
-  if (flags['json']) io.stdout.write(json + '\n');
+  io.stdout.write((flags['json'] ? json : text) + '\n');
   setExitCode(report.gates.some((g) => !g.passed) ? EXIT.gatesFailed : EXIT.ok);
 }
 

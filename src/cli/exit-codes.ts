@@ -1,4 +1,4 @@
-// Exit codes, documented in the README: scripts and CI branch on them.
+// Exit codes, documented in the README and in each command's --help: scripts and CI branch on them.
 
 export const EXIT = {
   /** Every row ended `ok`. */
@@ -20,3 +20,27 @@ export const EXIT = {
   /** Interrupted (Ctrl-C): what was done is written. */
   interrupted: 130,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each code means to a user of `llmap run`; other commands say what theirs mean where it differs. */
+const MEANING: Record<ExitCode, string> = {
+  0: 'every row ok',
+  1: 'the run finished, but some rows are failed or invalid',
+  2: 'usage, configuration or input error (nothing was sent)',
+  3: 'the provider refused the run (bad key, unknown model): stopped, what was done is written',
+  4: 'the --budget was reached: what was done is written; run again with a larger budget',
+  5: '--detach: batches submitted; run the same command again to collect them',
+  6: 'a --gate failed (the scores were computed and written)',
+  70: 'internal error (a bug in llmap): please report it',
+  130: 'interrupted (Ctrl-C): what was done is written',
+};
+
+/** The "Exit codes:" block of a command's --help: every code it can return, one per line. */
+export function exitCodesHelp(codes: readonly (ExitCode | readonly [ExitCode, string])[]): string {
+  const lines = codes.map((entry) => {
+    const [code, meaning] = typeof entry === 'number' ? [entry, MEANING[entry]] : entry;
+    return `  ${String(code).padEnd(4)} ${meaning}`;
+  });
+  return `Exit codes:\n${lines.join('\n')}\n`;
+}

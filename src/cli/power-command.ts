@@ -12,6 +12,7 @@ import {
   pairedContinuousSampleSize,
 } from '../eval/stats/power.js';
 import { formatCount } from '../observe/progress.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { numberFlag } from './flag-values.js';
 import type { CliIo } from './run-command.js';
 
@@ -28,7 +29,8 @@ Examples:
 
 The discordant share and the sd can be read off a pilot: llmap compare prints the rows only A or only B got right,
 and --scores writes the per-row scores.
-`;
+
+${exitCodesHelp([[0, 'the rows needed (or the power) are printed'], 2, 70])}`;
 
 export function powerCommand(io: CliIo): Command {
   return new Command('power')
@@ -40,7 +42,7 @@ export function powerCommand(io: CliIo): Command {
     .option('--alpha <level>', 'two-sided significance level', '0.05')
     .option('--power <p>', 'the power wanted', '0.8')
     .option('--rows <n>', 'instead: the power of a comparison of this many rows')
-    .option('--json', 'print the result as JSON on stdout')
+    .option('--json', 'print the result as JSON on stdout, instead of the sentence')
     .addHelpText('after', EXAMPLES)
     .action((kind: string, flags: Record<string, string | boolean | undefined>) => {
       const diff = Math.abs(numberFlag('--diff', flags['diff'], (x) => x !== 0, 'a non-zero number'));
@@ -91,11 +93,14 @@ export function powerCommand(io: CliIo): Command {
         .filter(([key]) => key !== (rows === undefined ? 'rows' : 'power') && key !== 'test')
         .map(([key, value]) => `${key} ${String(value)}`)
         .join(' · ');
-      io.stderr.write(
+      if (flags['json']) {
+        io.stdout.write(JSON.stringify(result) + '\n');
+        return;
+      }
+      io.stdout.write(
         rows === undefined
           ? `llmap power: ${formatCount(result['rows'] as number)} paired rows needed (${result['test']} · ${given})\n`
           : `llmap power: ${((result['power'] as number) * 100).toFixed(1)}% power with ${formatCount(rows)} paired rows (${result['test']} · ${given})\n`,
       );
-      if (flags['json']) io.stdout.write(JSON.stringify(result) + '\n');
     });
 }

@@ -5,7 +5,7 @@ import { loadJob, type Env } from '../job/load-job.js';
 import type { RunOptions } from '../job/run-options.js';
 import { startProgress } from '../observe/progress.js';
 import { runJob, type RunSummary } from '../run-job.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { renderSummary } from './render-summary.js';
 
 export interface CliIo {
@@ -15,25 +15,27 @@ export interface CliIo {
 }
 
 const EXAMPLES = `
-Examples:
-  # Classify support tickets with a typed answer, against a local simulator (no key, no cost)
+Examples (from the repository root; with OPENAI_BASE_URL=http://127.0.0.1:8787/v1 and
+ANTHROPIC_BASE_URL=http://127.0.0.1:8787 they run against \`llmap sim --port 8787\`):
+  # Triage the example tickets into typed columns (key from OPENAI_API_KEY)
+  llmap run examples/tickets.csv -p examples/triage.md -s examples/triage.schema.json \\
+    -m openai:gpt-4o-mini -o out/tickets.parquet
+
+  # The same for free, against the local simulator (no key, no cost)
   llmap sim --port 8787 &
-  llmap run examples/tickets.csv -p examples/classify.md -s examples/ticket.schema.json \\
-    -m openai:gpt-4o-mini --base-url http://127.0.0.1:8787/v1 -o tickets.parquet
+  OPENAI_BASE_URL=http://127.0.0.1:8787/v1 llmap run examples/tickets.csv -p examples/triage.md \\
+    -s examples/triage.schema.json -m openai:gpt-4o-mini -o out/tickets.parquet
 
-  # Summarise a filtered Parquet table with Anthropic (key from ANTHROPIC_API_KEY)
-  llmap run --sql "SELECT id, body FROM 'reviews/*.parquet' WHERE lang = 'en'" \\
-    -p "Summarise in one sentence: {{body}}" -m anthropic:claude-3-5-haiku-latest -o summaries.jsonl
+  # Rows from a DuckDB query, a one-sentence answer each, through Anthropic (key from ANTHROPIC_API_KEY)
+  llmap run --sql "SELECT ticket_id, body FROM 'examples/tickets.csv' WHERE channel = 'email'" \\
+    -p "Summarise in one sentence: {{body}}" -m anthropic:claude-haiku-4-5 -o out/summaries.jsonl
 
-  # Spread requests over two vLLM replicas
-  llmap run docs.jsonl -p prompt.md -m openai:meta-llama/Llama-3.1-8B-Instruct \\
-    --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1 -o out.csv
+  # Spread requests over replicas of an OpenAI-compatible server (vLLM, llama.cpp; here two simulators)
+  llmap sim --port 8788 &
+  llmap run examples/tickets.csv -p examples/triage.md -m openai:meta-llama/Llama-3.1-8B-Instruct \\
+    --base-url http://127.0.0.1:8787/v1 --base-url http://127.0.0.1:8788/v1 -o out/tickets.csv
 
-Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input error (nothing sent)
-            3 the provider refused the run (bad key, unknown model) · 4 the --budget was reached
-            5 --detach: batches submitted, run the same command again to collect them
-            130 interrupted (what was done is written)
-`;
+${exitCodesHelp([0, 1, 2, 3, 4, 5, 70, 130])}`;
 
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
@@ -178,8 +180,17 @@ export function withTableJobOptions(command: Command): Command {
   return command
     .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
     .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
-    .option('--base-url <url>', 'OpenAI-compatible server or Anthropic endpoint; repeat for replicas', collect, [])
-    .option('--api-key-env <name>', 'environment variable holding the API key')
+    .option(
+      '--base-url <url>',
+      'OpenAI-compatible server or Anthropic endpoint; repeat for replicas (default: $OPENAI_BASE_URL or ' +
+        "$ANTHROPIC_BASE_URL, else the provider's API)",
+      collect,
+      [],
+    )
+    .option(
+      '--api-key-env <name>',
+      'environment variable holding the API key (default: OPENAI_API_KEY or ANTHROPIC_API_KEY)',
+    )
     .option('--concurrency <n|auto>', 'requests in flight; auto sizes it from latency and rate limits', 'auto')
     .option('--max-concurrency <n>', 'the ceiling of auto concurrency', '256')
     .option('--rpm <n>', 'requests per minute allowed (default: learned from the provider)')

@@ -2,6 +2,8 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import type { SimOptions } from '../sim/index.js';
+import { exitCodesHelp } from './exit-codes.js';
+import { InputError } from '../job/input-error.js';
 import type { CliIo } from './run-command.js';
 
 const EXAMPLES = `
@@ -11,9 +13,11 @@ Examples:
   llmap sim --port 8787 --rpm 600 --outage 30:60 --outage 300:20:503
   llmap sim --error-rate 0.05 --malformed-rate 0.02 --timeout-rate 0.01
 
-Point llmap at it with --base-url http://127.0.0.1:8787/v1 (openai:) or --base-url http://127.0.0.1:8787 (anthropic:).
-GET /stats counts requests per distinct prompt, to catch a paid call made twice.
-`;
+Point llmap at it with --base-url http://127.0.0.1:8787/v1 (openai:) or --base-url http://127.0.0.1:8787 (anthropic:),
+or with OPENAI_BASE_URL / ANTHROPIC_BASE_URL set to the same. GET /stats counts requests per distinct prompt, to catch
+a paid call made twice.
+
+${exitCodesHelp([[0, 'stopped with Ctrl-C'], [2, 'a bad flag, or the port is in use'], 70])}`;
 
 export function simCommand(io: CliIo): Command {
   return new Command('sim')
@@ -82,7 +86,10 @@ export function simCommand(io: CliIo): Command {
       const options = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimOptions;
       // Loaded on use: the simulator's tokenizer tables would slow every other command's start.
       const { startSim } = await import('../sim/index.js');
-      const sim = await startSim(options);
+      const sim = await startSim(options).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') throw error;
+        throw new InputError(`--port ${options.port ?? 8787}: the port is in use (--port 0 picks a free one)`);
+      });
       io.stdout.write(`llmap sim listening on ${sim.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

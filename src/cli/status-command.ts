@@ -6,6 +6,7 @@ import { costOfSpend, DEFAULT_PRICES, isFree, priceOfModel } from '../cost/price
 import type { ModelSpend } from '../store/ledger-store.js';
 import { formatCount } from '../observe/progress.js';
 import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-status.js';
+import { exitCodesHelp } from './exit-codes.js';
 import type { CliIo } from './run-command.js';
 
 export function statusCommand(io: CliIo): Command {
@@ -17,12 +18,16 @@ export function statusCommand(io: CliIo): Command {
     .addHelpText(
       'after',
       `
-Examples:
-  llmap status                          # every run under ./.llmap
-  llmap status data/.llmap/out.parquet  # one run
+Examples (from the repository root, after the first example of \`llmap run --help\`):
+  llmap status out/.llmap                   # every run whose output is in out/
+  llmap status out/.llmap/tickets.parquet   # one run
+
+With no directory it reads ./.llmap, where runs whose output is in the current directory keep their state.
 
 A stopped run with provider batches in flight is collected first: its command is run again with --detach, which
-polls the batches, downloads the ended ones, and writes the output once every row is answered.`,
+polls the batches, downloads the ended ones, and writes the output once every row is answered.
+
+${exitCodesHelp([[0, 'the status is printed'], [2, 'no run state there, or a run state that cannot be read'], 70])}`,
     )
     .action(async (dir: string, flags: { json?: boolean; poll?: boolean }) => {
       const statuses: RunStatus[] = [];

@@ -69,7 +69,7 @@ export function judgeJob(
   stateDir: string,
   env: Env,
 ): { job: Job; field: string; kind: MetricKind; range: readonly [number, number] } {
-  const source = loadPromptSource(judge.prompt);
+  const source = loadPromptSource(judge.prompt, '--judge-prompt');
   const columns = new Set(compileTemplate(source.body, source.origin).columns);
   if (source.frontMatter.system !== undefined) {
     for (const c of compileTemplate(source.frontMatter.system, source.origin).columns) columns.add(c);

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
+import { buildRequest } from '../request/build-request.js';
+import { jobKeyer, requestTemplate } from './job-source.js';
+import type { Job } from './job.js';
 import { loadJob } from './load-job.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmap-job-'));
@@ -84,5 +87,51 @@ describe('loading a job', () => {
       () => loadJob({ ...base, model: 'llama:hf:o/r:q', gpu: 'cuda' as never }, env),
       /`--gpu` to be auto or off/,
     );
+  });
+
+  test('OPENAI_BASE_URL and ANTHROPIC_BASE_URL are the endpoint, as --base-url is; --base-url wins', () => {
+    const sim = 'http://127.0.0.1:8787/v1';
+    const fromEnv = loadJob(base, { OPENAI_BASE_URL: sim });
+    assert.deepEqual(fromEnv.model.baseUrls.map(String), [sim]);
+    assert.equal(fromEnv.model.apiKey, undefined, 'a local server needs no key, as with --base-url');
+    const anthropic = loadJob({ ...base, model: 'anthropic:claude' }, { ANTHROPIC_BASE_URL: 'http://localhost:9000' });
+    assert.deepEqual(anthropic.model.baseUrls.map(String), ['http://localhost:9000/']);
+    const flagged = loadJob({ ...base, baseUrl: ['http://gpu1:8000/v1'] }, { OPENAI_BASE_URL: sim });
+    assert.deepEqual(flagged.model.baseUrls.map(String), ['http://gpu1:8000/v1']);
+    // Each provider reads its own SDK's variable only.
+    assert.deepEqual(
+      loadJob({ ...base, model: 'anthropic:claude' }, { ...env, ANTHROPIC_API_KEY: 'k', OPENAI_BASE_URL: sim }).model
+        .baseUrls,
+      [],
+    );
+  });
+
+  test('an endpoint from the variable keys requests exactly as the same --base-url does', () => {
+    const sim = 'http://127.0.0.1:8787/v1';
+    const keyOf = (job: Job) => jobKeyer(job)(buildRequest(requestTemplate(job), { text: 'hello' }, 0));
+    const fromEnv = keyOf(loadJob(base, { OPENAI_BASE_URL: sim }));
+    assert.equal(fromEnv, keyOf(loadJob({ ...base, baseUrl: [sim] }, {})));
+    assert.notEqual(fromEnv, keyOf(loadJob(base, env)), 'the hosted API is another key space');
+  });
+
+  test('a base URL variable that is not a URL is an input error naming the variable', () => {
+    assert.throws(() => loadJob(base, { OPENAI_BASE_URL: 'localhost:8787' }), /invalid OPENAI_BASE_URL localhost:8787/);
+    assert.throws(
+      () => loadJob({ ...base, model: 'anthropic:claude' }, { ANTHROPIC_BASE_URL: 'not a url' }),
+      /invalid ANTHROPIC_BASE_URL not a url: expected a URL/,
+    );
+  });
+
+  test('the hosted API needs its key even when named as a base URL', () => {
+    assert.throws(
+      () => loadJob(base, { OPENAI_BASE_URL: 'https://api.openai.com/v1' }),
+      /missing API key: set OPENAI_API_KEY/,
+    );
+  });
+
+  test('a job that sends nothing (an estimate) needs no key', () => {
+    const job = loadJob(base, {}, { sends: false });
+    assert.deepEqual([job.model.provider, job.model.baseUrls, job.model.apiKey], ['openai', [], undefined]);
+    assert.throws(() => loadJob(base, {}, { sends: true }), /missing API key: set OPENAI_API_KEY/);
   });
 });

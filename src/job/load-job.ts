@@ -1,5 +1,5 @@
-// Options + environment → Job. The one place that reads the environment (API keys, LLMAP_MODEL), reads the
-// prompt and schema files, and turns every mistake into an InputError before anything is sent.
+// Options + environment → Job. The one place that reads the environment (API keys, base URLs, LLMAP_MODEL), reads
+// the prompt and schema files, and turns every mistake into an InputError before anything is sent.
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
@@ -25,13 +25,23 @@ import { Secret } from './secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const PROVIDERS: Record<ProviderName, { keyEnv: string | undefined }> = {
-  openai: { keyEnv: 'OPENAI_API_KEY' },
-  anthropic: { keyEnv: 'ANTHROPIC_API_KEY' },
-  llama: { keyEnv: undefined },
+/** Per provider: the official SDKs' variables for the key and the endpoint, and the host of the hosted API. */
+const PROVIDERS: Record<ProviderName, { keyEnv?: string; baseUrlEnv?: string; hostedHost?: string }> = {
+  openai: { keyEnv: 'OPENAI_API_KEY', baseUrlEnv: 'OPENAI_BASE_URL', hostedHost: 'api.openai.com' },
+  anthropic: { keyEnv: 'ANTHROPIC_API_KEY', baseUrlEnv: 'ANTHROPIC_BASE_URL', hostedHost: 'api.anthropic.com' },
+  llama: {},
 };
 
-export function loadJob(rawOptions: RunOptions, env: Env): Job {
+/** What the caller will do with the job. */
+export interface LoadJobPurpose {
+  /**
+   * Whether requests will be sent. `llmap estimate` without `--sample-run` sends none, so it needs no API key.
+   * @default true
+   */
+  readonly sends?: boolean;
+}
+
+export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpose = {}): Job {
   const options = parseOptions(rawOptions);
   const input = tableInput(options);
   const promptSource = loadPromptSource(options.prompt);
@@ -43,6 +53,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
     throw new InputError(`--out ${output.path} is the input file: write the answers to another file`);
   }
   const replay = options.replay ?? false;
+  const sends = (purpose.sends ?? true) && !replay;
   if (replay && options.retryFailed) {
     throw new InputError('--retry-failed asks the model again, so it cannot be combined with --replay/--offline');
   }
@@ -53,7 +64,7 @@ export function loadJob(rawOptions: RunOptions, env: Env): Job {
     options.model ?? front.model ?? env['LLMAP_MODEL'] ?? `llama:${DEFAULT_LOCAL_MODEL}`,
     options,
     env,
-    replay,
+    sends,
     cacheDir,
   );
   if (options.mode === 'batch' && model.provider === 'llama') {
@@ -192,11 +203,11 @@ function defaultCacheDir(env: Env): string {
   return join(env['HOME'] ?? homedir(), '.cache', 'llmap');
 }
 
-function modelSpec(model: string, options: ParsedRunOptions, env: Env, replay: boolean, cacheDir: string): ModelSpec {
+function modelSpec(model: string, options: ParsedRunOptions, env: Env, sends: boolean, cacheDir: string): ModelSpec {
   const colon = model.indexOf(':');
   const prefix = colon === -1 ? '' : model.slice(0, colon);
   const modelId = model.slice(colon + 1);
-  if (!(prefix in PROVIDERS)) {
+  if (!Object.hasOwn(PROVIDERS, prefix)) {
     throw new InputError(
       colon === -1
         ? `model ${model} has no provider prefix: write openai:${model}, anthropic:${model} or llama:${model}`
@@ -206,18 +217,31 @@ function modelSpec(model: string, options: ParsedRunOptions, env: Env, replay: b
   if (modelId === '') throw new InputError(`model ${model} names no model after the provider prefix`);
   const provider = prefix as ProviderName;
   if (provider === 'llama') return localModelSpec(modelId, options, env, cacheDir);
-  const baseUrls = (options.baseUrl ?? []).map(parseBaseUrl);
+  const baseUrls = endpoints(provider, options, env);
   const keyEnv = options.apiKeyEnv ?? PROVIDERS[provider].keyEnv!;
   const key = env[keyEnv];
   // A local server (vLLM, Ollama, llmap sim) usually needs no key; the hosted API always does, and a variable the
-  // user named explicitly must exist.
-  // A replay never connects, so it needs no key.
-  if (!key && !replay && (baseUrls.length === 0 || options.apiKeyEnv !== undefined)) {
+  // user named explicitly must exist. A replay, or an estimate, sends nothing, so it needs no key.
+  const hosted = baseUrls.length === 0 || baseUrls.some((url) => url.hostname === PROVIDERS[provider].hostedHost);
+  if (!key && sends && (hosted || options.apiKeyEnv !== undefined)) {
     throw new InputError(
       `missing API key: set ${keyEnv} (the key is read from the environment and never written anywhere)`,
     );
   }
   return { provider, modelId, baseUrls, apiKey: key ? new Secret(key) : undefined };
+}
+
+/**
+ * The endpoints: --base-url, else the official SDK's variable (OPENAI_BASE_URL, ANTHROPIC_BASE_URL), else none (the
+ * provider's own API). Either way they are the job's endpoint, in its request keys as in where requests go.
+ */
+function endpoints(provider: ProviderName, options: ParsedRunOptions, env: Env): URL[] {
+  if (options.baseUrl !== undefined && options.baseUrl.length > 0) {
+    return options.baseUrl.map((value) => parseBaseUrl(value, '--base-url'));
+  }
+  const variable = PROVIDERS[provider].baseUrlEnv;
+  const value = variable === undefined ? undefined : env[variable]?.trim();
+  return variable !== undefined && value ? [parseBaseUrl(value, variable)] : [];
 }
 
 /** `llama:<file.gguf | hf:owner/repo:quant>`: a model in this process; no key, no endpoint. */
@@ -248,15 +272,18 @@ function localModelSpec(model: string, options: ParsedRunOptions, env: Env, cach
   };
 }
 
-function parseBaseUrl(value: string): URL {
+/** A base URL from `source` (the flag or the variable it came from, named in the message). */
+function parseBaseUrl(value: string, source: string): URL {
   let url: URL;
   try {
+    // `localhost:8000` parses, as a URL of the scheme `localhost:`: a base URL names its scheme.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error('no scheme');
     url = new URL(value);
   } catch {
-    throw new InputError(`invalid --base-url ${value}: expected a URL such as http://localhost:8000/v1`);
+    throw new InputError(`invalid ${source} ${value}: expected a URL such as http://localhost:8000/v1`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(`invalid --base-url ${value}: only http and https are supported`);
+    throw new InputError(`invalid ${source} ${value}: only http and https are supported`);
   }
   return url;
 }

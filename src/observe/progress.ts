@@ -1,5 +1,5 @@
 // What a person watching the run sees. On a terminal: a progress bar redrawn in place (rows done/total, rows/s,
-// ETA, tokens, errors). Elsewhere (CI, a log file): one plain status line every few seconds.
+// ETA, tokens, errors), fitted to its width. Elsewhere (CI, a log file): one plain status line every few seconds.
 
 import type { RunStats } from './run-stats.js';
 
@@ -29,13 +29,12 @@ export function startProgress(
     drawn = false;
   };
   const draw = () => {
-    const line = progressLine(stats, now());
     if (tty) {
       clear();
-      out.write(`${bar(stats, out.columns ?? 80, line)}`);
+      out.write(fittedLine(stats, now(), out.columns ?? 80));
       drawn = true;
     } else {
-      out.write(line + '\n');
+      out.write(progressLine(stats, now()) + '\n');
     }
   };
   const timer = setInterval(draw, interval);
@@ -53,23 +52,62 @@ export function startProgress(
   };
 }
 
-export function progressLine(stats: RunStats, now: number): string {
-  const seconds = Math.max(0.001, (now - stats.startedAt) / 1000);
-  const rate = stats.done / seconds;
-  const remaining = stats.total - stats.done;
-  const eta = rate > 0 ? formatDuration(remaining / rate) : '?';
-  const errors = stats.failed + stats.invalid;
-  return (
-    `${formatCount(stats.done)}/${formatCount(stats.total)} rows · ${formatRate(rate)} rows/s · ETA ${eta} · ` +
-    `${formatCount(stats.inputTokens + stats.outputTokens)} tokens · ${errors} errors` +
-    (stats.retries > 0 ? ` · ${stats.retries} retries` : '')
-  );
+/** A part of the status line; when the line is too wide for the terminal, the lowest rank goes first. */
+interface Part {
+  readonly text: string;
+  readonly rank: number;
 }
 
-function bar(stats: RunStats, columns: number, line: string): string {
-  const width = Math.max(10, Math.min(40, columns - line.length - 4));
-  const filled = Math.round((stats.done / Math.max(1, stats.total)) * width);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${line}`.slice(0, Math.max(20, columns - 1));
+/** Kept whatever the width: how far the run is, and whether rows are failing. */
+const ESSENTIAL = Number.POSITIVE_INFINITY;
+
+/** The parts in the order they are shown. */
+function progressParts(stats: RunStats, now: number): Part[] {
+  const seconds = Math.max(0.001, (now - stats.startedAt) / 1000);
+  // Rows taken from an earlier run's state pass in a moment: the rate, and the ETA from it, count only the rows
+  // answered in this run, or a resumed run would promise to finish in seconds.
+  const rate = stats.answered / seconds;
+  const remaining = stats.total - stats.done;
+  const eta = remaining <= 0 ? '0s' : rate > 0 ? formatDuration(remaining / rate) : '?';
+  const errors = stats.failed + stats.invalid;
+  return [
+    { text: `${formatCount(stats.done)}/${formatCount(stats.total)} rows`, rank: ESSENTIAL },
+    { text: `${formatRate(rate)} rows/s`, rank: 2 },
+    { text: `ETA ${eta}`, rank: 3 },
+    { text: `${formatCount(stats.inputTokens + stats.outputTokens)} tokens`, rank: 0 },
+    { text: `${formatCount(errors)} errors`, rank: ESSENTIAL },
+    ...(stats.retries > 0 ? [{ text: `${formatCount(stats.retries)} retries`, rank: 1 }] : []),
+  ];
+}
+
+const joined = (parts: readonly Part[]) => parts.map((part) => part.text).join(' · ');
+
+/** The whole status line, as a log gets it. */
+export function progressLine(stats: RunStats, now: number): string {
+  return joined(progressParts(stats, now));
+}
+
+/**
+ * The status line for a terminal `columns` wide (one column is left for the cursor): a bar of 10 to 40 characters
+ * when there is room for it beside every part; otherwise no bar, and the least important parts dropped, tokens first,
+ * then retries, the rate and the ETA, until it fits. Rows and errors are never dropped.
+ */
+function fittedLine(stats: RunStats, now: number, columns: number): string {
+  const room = Math.max(1, columns - 1);
+  let parts = progressParts(stats, now);
+  for (;;) {
+    const line = joined(parts);
+    const barWidth = Math.min(40, room - line.length - 3);
+    if (barWidth >= 10) {
+      const filled = Math.round((stats.done / Math.max(1, stats.total)) * barWidth);
+      return `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${line}`;
+    }
+    if (line.length <= room) return line;
+    const droppable = parts.filter((part) => part.rank !== ESSENTIAL);
+    if (droppable.length === 0) return line.slice(0, room);
+    const lowest = droppable.reduce((a, b) => (b.rank < a.rank ? b : a));
+    parts = parts.filter((part) => part !== lowest);
+  }
 }
 
 export function formatCount(n: number): string {

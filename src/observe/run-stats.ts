@@ -42,6 +42,11 @@ export class RunStats {
     return this.ok + this.failed + this.invalid;
   }
 
+  /** Rows answered in this run (by the provider, the cache or an identical request), not taken from the state. */
+  get answered(): number {
+    return this.done - this.resumed;
+  }
+
   count(outcome: RowOutcome): void {
     this[outcome.status]++;
     if (outcome.resumed) {
