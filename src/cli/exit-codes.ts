@@ -7,7 +7,8 @@ export const EXIT = {
   rowsNotOk: 1,
   /** Usage, configuration or input error: nothing was sent. */
   usage: 2,
-  /** The provider refused the run itself (bad key, unknown model): stopped early, what was done is written. */
+  /** The provider refused the run itself (bad key, unknown model, the same refusal on the first rows) or was down
+   * longer than --max-outage: stopped early; rows not answered are left for the next run. */
   providerStopped: 3,
   /** The --budget was reached: dispatch stopped, what was done is written; run again with a larger budget. */
   budgetReached: 4,
@@ -28,7 +29,7 @@ const MEANING: Record<ExitCode, string> = {
   0: 'every row ok',
   1: 'the run finished, but some rows are failed or invalid',
   2: 'usage, configuration or input error (nothing was sent)',
-  3: 'the provider refused the run (bad key, unknown model): stopped, what was done is written',
+  3: 'the provider refused the run (bad key, unknown model, the same refusal on the first rows) or was down longer than --max-outage: stopped; rows not answered are left for the next run',
   4: 'the --budget was reached: what was done is written; run again with a larger budget',
   5: '--detach: batches submitted; run the same command again to collect them',
   6: 'a --gate failed (the scores were computed and written)',
