@@ -302,6 +302,11 @@ test('power: rows needed for a paired comparison, binary and continuous', async 
   assert.match(binary.stderr, /paired rows needed \(McNemar/);
   const continuous = await runCli(['power', 'continuous', '--diff', '1', '--sd', '1', '--power', '0.9', '--json']);
   assert.equal((JSON.parse(continuous.stdout) as { rows: number }).rows, 13);
+  // A power is a probability: 1 here, not 1.0000000000200144.
+  const certain = await runCli(['power', 'continuous', '--diff', '0.02', '--sd', '0.25', '--rows', '100000', '--json']);
+  assert.equal(certain.code, 0, certain.stderr);
+  assert.equal((JSON.parse(certain.stdout) as { power: number }).power, 1);
+  assert.match(certain.stderr, /100\.0% power with 100,000 paired rows/);
   const bad = await runCli(['power', 'binary', '--diff', '0.2', '--discordant', '0.1']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--diff 0.2 must be smaller than --discordant 0.1/);

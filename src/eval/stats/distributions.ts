@@ -492,6 +492,34 @@ class Scaled {
 /** Weights below this add nothing a probability can show (and arithmetic on subnormals is slow). */
 const NEGLIGIBLE_WEIGHT = 1e-300;
 
+/** Past this many weights the series pays for two more beta tails to bound what is left (see tailBounds). */
+const LONG_SERIES = 1e4;
+
+/**
+ * Bounds on the beta tail over the terms of poissonBetaSeries that can still matter, [lower tail as the series runs
+ * backward, upper tail as it runs forward]: the tail at the farthest index whose Poisson weights are not negligible
+ * (Chernoff: P[X ≤ m − k] ≤ e^(−k²/2m) and P[X ≥ m + k] ≤ e^(−k²/2(m + k)), below e^−745 for the reaches here).
+ * Without them a series whose tails are all 0 (a t far from δ) would run ~40√m terms to learn so. Plain 1 for
+ * short series, where they would cost more than they save.
+ */
+function tailBounds(
+  m: number,
+  s: number,
+  first: number,
+  x: number,
+  y: number,
+  b: number,
+  upper: boolean,
+): [lowest: number, highest: number] {
+  if (m < LONG_SERIES) return [1, 1];
+  if (upper) {
+    const far = s + first + Math.ceil(40 * Math.sqrt(m) + 1600);
+    return [1, betaTails(x, y, far + 0.5, b)[1]];
+  }
+  const near = s + Math.max(0, Math.floor(m - s - 38.6 * Math.sqrt(m)));
+  return [betaTails(x, y, near + 0.5, b)[0], 1];
+}
+
 /**
  * Σ_{j ≥ 0} w(s + j)·B(s + j + ½), with w(ξ) = e^{−m} m^ξ / Γ(ξ + 1) and B(a) the lower (I_x(a, b)) or the upper
  * (1 − I_x(a, b)) beta tail at x (y = 1 − x). Summed from the weights' mode outwards both ways (Benton &
@@ -509,6 +537,7 @@ function poissonBetaSeries(m: number, s: number, x: number, y: number, b: number
   const [lower0, upper0] = betaTails(x, y, a0, b);
   const tail0 = upper ? upper0 : lower0;
   const logG0 = logBetaPrefactor(x, y, a0, b) - Math.log(a0);
+  const [lowest, highest] = tailBounds(m, s, first, x, y, b, upper);
   const floor = 4 * EPSILON * tail0;
   const tolerance = EPSILON / 8;
   let sum = w0 * tail0;
@@ -524,7 +553,7 @@ function poissonBetaSeries(m: number, s: number, x: number, y: number, b: number
     w *= m / (xi + 1);
     sum += w * tail;
     const ratio = m / (xi + 2);
-    if (ratio < 1 && ((upper ? 1 : tail) * w * ratio) / (1 - ratio) <= tolerance * sum) break;
+    if (ratio < 1 && ((upper ? highest : tail) * w * ratio) / (1 - ratio) <= tolerance * sum) break;
   }
 
   // Backward: ξ = xi0 − 1, …, s (the lower tail grows to at most 1, the upper shrinks).
@@ -538,7 +567,7 @@ function poissonBetaSeries(m: number, s: number, x: number, y: number, b: number
     w *= xi / m;
     sum += w * tail;
     const ratio = (xi - 1) / m;
-    if (ratio < 1 && ((upper ? tail : 1) * w * ratio) / (1 - ratio) <= tolerance * sum) break;
+    if (ratio < 1 && ((upper ? tail : lowest) * w * ratio) / (1 - ratio) <= tolerance * sum) break;
   }
   return sum;
 }
