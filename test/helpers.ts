@@ -21,13 +21,14 @@ export interface RunningCli {
 }
 
 /**
- * Starts `llmap <args>` with only the given environment variables (plus PATH). Unless the test names one, each run
- * gets an empty response cache of its own, so no test is answered by another's cache.
+ * Starts `llmap <args>` with only the given environment variables (plus PATH), in `cwd` if given. Unless the test
+ * names one, each run gets an empty response cache of its own, so no test is answered by another's cache.
  */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
+export function startCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env['PATH'] ?? '', LLMAP_CACHE_DIR: tempDir('cache'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let stdout = '';
   let stderr = '';
@@ -39,8 +40,8 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   return { child, done };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  return startCli(args, env, cwd).done;
 }
 
 export function tempDir(prefix: string): string {
