@@ -1,7 +1,8 @@
 // `llmap eval`, `compare` and `power` as a user runs them: two prompts run against the simulator on a labelled
 // table (the simulator's `[sim truth=… accuracy=…]` directive makes one prompt right on ~90% of rows and the other on
 // ~80%), then scored, compared with intervals and corrected p-values, and gated: the gate fails the command when
-// the candidate regresses. The judge is asked through the engine, once.
+// the candidate regresses. The judge is asked through the engine, once. The runs are the README's, and the README's
+// eval, compare and power examples are run as written: what they print is what the README shows.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,59 +10,23 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
 import { duckdbRows, readColumnTypes, runCli, tempDir } from './helpers.js';
-
-const LABELS = ['billing', 'bug', 'account'];
-const SCHEMA = JSON.stringify({
-  type: 'object',
-  properties: { category: { type: 'string', enum: LABELS }, urgent: { type: 'boolean' } },
-  required: ['category', 'urgent'],
-});
+import { makeReadmeRuns, type ReadmeRuns } from './readme-runs.js';
 
 let sim: SimServer;
 let dir: string;
+let runs: ReadmeRuns;
 let runA: string;
 let runB: string;
 const env = () => ({ LLMAP_CACHE_DIR: join(dir, 'cache') });
 
-/** 2,000 labelled tickets in three languages, and a fourth language of only 12 rows. */
-function labelledTable(path: string): string {
-  const lines = ['id,text,label,lang'];
-  for (let i = 0; i < 2000; i++) {
-    const lang = i < 12 ? 'is' : ['en', 'de', 'fr'][i % 3]!;
-    lines.push(`t${i},"Ticket ${i}: something about ${LABELS[i % 3]}",${LABELS[(i * 7) % 3]},${lang}`);
-  }
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
-
-async function run(accuracy: number, out: string): Promise<void> {
-  const prompt = `Classify this ticket: {{text}} [sim truth="{{label}}" accuracy=${accuracy}]`;
-  const result = await runCli(
-    [
-      'run',
-      join(dir, 'tickets.csv'),
-      '-p',
-      prompt,
-      '-s',
-      SCHEMA,
-      '-m',
-      'openai:gpt-4o-mini',
-      '--base-url',
-      `${sim.url}/v1`,
-    ].concat(['--id', 'id', '-o', out]),
-    env(),
-  );
-  assert.equal(result.code, 0, result.stderr);
-}
-
 before(async () => {
   sim = await startSim({ port: 0 });
   dir = tempDir('eval');
-  labelledTable(join(dir, 'tickets.csv'));
-  runA = join(dir, 'prompt-a.parquet');
-  runB = join(dir, 'prompt-b.parquet');
-  await run(0.9, runA);
-  await run(0.8, runB);
+  // The README's own example runs (test/readme-runs.ts): 2,000 labelled tickets, prompt A right on ~90% of rows and
+  // prompt B on ~80%.
+  runs = await makeReadmeRuns(dir);
+  runA = runs.promptA;
+  runB = runs.promptB;
 });
 after(() => sim.close());
 
@@ -204,7 +169,7 @@ test('eval --baseline gates a regression the same way, and a gate on a missing s
 test('text metrics on a text answer, and the judge asked once through the engine, then from its run state and the cache', async () => {
   const textRun = join(dir, 'text.parquet');
   const made = await runCli(
-    ['run', join(dir, 'tickets.csv'), '-p', 'Which team? {{text}} [sim truth="{{label}}" accuracy=0.7]'].concat([
+    ['run', runs.tickets, '-p', 'Which team? {{text}} [sim truth="{{label}}" accuracy=0.7]'].concat([
       '-m',
       'openai:gpt-4o-mini',
       '--base-url',
@@ -284,7 +249,7 @@ test('text metrics on a text answer, and the judge asked once through the engine
   assert.deepEqual(score.range, [1, 5]);
   assert.ok(score.mean >= 1 && score.mean <= 5);
   assert.ok(judged.modelRuns[0]!.runs[0]!.cost!.runUsd > 0, 'the judge is priced');
-  assert.ok(existsSync(join(dir, '.llmap', 'eval')));
+  assert.ok(existsSync(join(dir, 'runs', '.llmap', 'eval')));
 
   sim.resetStats();
   const again = await runCli(judge, env());
@@ -311,7 +276,75 @@ test('power: rows needed for a paired comparison, binary and continuous', async 
   assert.match(sentence.stdout, /^llmap power: [\d,]+ paired rows needed \(McNemar/);
   const continuous = await runCli(['power', 'continuous', '--diff', '1', '--sd', '1', '--power', '0.9', '--json']);
   assert.equal((JSON.parse(continuous.stdout) as { rows: number }).rows, 13);
+  // A power is a probability: 1 here, not 1.0000000000200144.
+  const certain = await runCli(['power', 'continuous', '--diff', '0.02', '--sd', '0.25', '--rows', '100000', '--json']);
+  assert.equal(certain.code, 0, certain.stderr);
+  assert.equal((JSON.parse(certain.stdout) as { power: number }).power, 1);
+  assert.match(certain.stderr, /100\.0% power with 100,000 paired rows/);
   const bad = await runCli(['power', 'binary', '--diff', '0.2', '--discordant', '0.1']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--diff 0.2 must be smaller than --discordant 0.1/);
+});
+
+/** The fenced examples of the README's `### \`llmap NAME` sections: the command on the first line, then what it prints. */
+function readmeExamples(names: readonly string[]): { section: string; command: string; shown: string[] }[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const examples: { section: string; command: string; shown: string[] }[] = [];
+  for (const section of readme.split(/^### /m)) {
+    const name = /^`llmap (\w+)/.exec(section)?.[1];
+    if (name === undefined || !names.includes(name)) continue;
+    for (const block of section.matchAll(/^```\n([\s\S]*?)^```/gm)) {
+      const [command, ...shown] = block[1]!.replace(/\n$/, '').split('\n');
+      if (command!.startsWith('llmap ')) examples.push({ section: name, command: command!, shown });
+    }
+  }
+  return examples;
+}
+
+/** A command line's words: split on spaces, "double quotes" keeping theirs together. */
+function words(command: string): string[] {
+  return [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/**
+ * Where the lines shown (runs separated by `...`) sit in a stream's lines, each run contiguous and the runs in order;
+ * undefined when they do not.
+ */
+function findShown(shown: readonly string[], printed: readonly string[]): number | undefined {
+  const runsOfLines: string[][] = [[]];
+  for (const line of shown) {
+    if (line.trim() === '...') runsOfLines.push([]);
+    else runsOfLines[runsOfLines.length - 1]!.push(line);
+  }
+  let from = 0;
+  for (const lines of runsOfLines.map((r) => r.join('\n').trim().split('\n'))) {
+    if (lines.join('') === '') continue;
+    let at = from;
+    while (
+      at + lines.length <= printed.length &&
+      lines.some((line, i) => printed[at + i]!.trimEnd() !== line.trimEnd())
+    )
+      at++;
+    if (at + lines.length > printed.length) return undefined;
+    from = at + lines.length;
+  }
+  return from;
+}
+
+test('the README’s eval, compare and power examples print what the README shows, run as written on its runs', async () => {
+  const examples = readmeExamples(['eval', 'compare', 'power']);
+  assert.deepEqual(
+    examples.map((e) => e.section),
+    ['eval', 'compare', 'power'],
+    'one example with its output in each section',
+  );
+  for (const { command, shown } of examples) {
+    const result = await runCli(words(command).slice(1), env(), { cwd: dir });
+    assert.ok(result.code === 0 || result.code === 6, `${command}: exit ${result.code}\n${result.stderr}`);
+    const found = [result.stdout, result.stderr].some((printed) => findShown(shown, printed.split('\n')) !== undefined);
+    assert.ok(
+      found,
+      `${command}\nREADME shows:\n${shown.join('\n')}\nllmap printed:\n${result.stdout}${result.stderr}`,
+    );
+  }
 });

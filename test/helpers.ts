@@ -21,8 +21,8 @@ export interface RunningCli {
 }
 
 /**
- * Starts `llmap <args>` with only the given environment variables (plus PATH). Unless the test names one, each run
- * gets an empty response cache of its own, so no test is answered by another's cache.
+ * Starts `llmap <args>` with only the given environment variables (plus PATH), in `cwd` if given. Unless the test
+ * names one, each run gets an empty response cache of its own, so no test is answered by another's cache.
  */
 export function startCli(
   args: readonly string[],

@@ -8,6 +8,7 @@ import {
   jackknifeAcceleration,
   quantileSorted,
   type BootstrapOptions,
+  type BootstrapResult,
 } from './bootstrap.js';
 import { Xoshiro128 } from './random.js';
 
@@ -162,6 +163,57 @@ describe('bootstrapMean: sampling', () => {
     // Known behaviour for skewed data at n = 40: both undercover a little, BCa less than the percentile interval.
     assert.ok(percentileCovers / trials > 0.87 && percentileCovers / trials < 0.97, `percentile ${percentileCovers}`);
     assert.ok(bcaCovers / trials > 0.88 && bcaCovers / trials < 0.98, `BCa ${bcaCovers}`);
+  });
+});
+
+describe('bootstrapMean: ties with the observed mean', () => {
+  // A sample of scores k/q (F1's 0.2, 0.4, … for q = 5) and the same sample as the integers k: the resamples draw the
+  // same rows (or level counts) under one seed, the integers' sums are exact, and BCa is equivariant under scaling,
+  // so the interval of k/q is exactly that of k divided by q. k/q is not a binary fraction: summed in another order
+  // an equal mean differs in its last bits, which once moved ties with the observed mean below or above it.
+  const scores = (ks: readonly number[], q: number): Float64Array => Float64Array.from(ks, (k) => k / q);
+  const assertExact = (actual: BootstrapResult, integers: BootstrapResult, q: number, label: string): void => {
+    assert.ok(actual.bca && integers.bca, label);
+    const expected = [integers.bca.low / q, integers.bca.high / q];
+    const error = Math.max(Math.abs(actual.bca.low - expected[0]!), Math.abs(actual.bca.high - expected[1]!));
+    assert.ok(error < 1e-12, `${label}: BCa [${actual.bca.low}, ${actual.bca.high}], exact [${expected.join(', ')}]`);
+  };
+
+  test('40 F1 scores on six levels (0, 0.2, …, 1; the multinomial path): the exact interval [0.360, 0.580] (it was [0.364, 0.580]; other row orders gave [0.365, 0.585])', () => {
+    const counts = [10, 3, 7, 9, 5, 6];
+    const ks = counts.flatMap((count, k) => Array.from({ length: count }, () => k));
+    const result = bootstrapMeanSync(scores(ks, 5), options());
+    assertExact(result, bootstrapMeanSync(Float64Array.from(ks), options()), 5, '40 rows');
+    assert.deepEqual([result.bca!.low.toFixed(3), result.bca!.high.toFixed(3)], ['0.360', '0.580']);
+    const shuffled = ks.map((_, i) => ks[(i * 17) % ks.length]!);
+    assert.deepEqual(bootstrapMeanSync(scores(shuffled, 5), options()).bca, result.bca);
+    // Another sample, another seed.
+    const other = [2, 2, 10, 10, 10, 6].flatMap((count, k) => Array.from({ length: count }, () => k));
+    assertExact(
+      bootstrapMeanSync(scores(other, 5), options({ seed: 9 })),
+      bootstrapMeanSync(Float64Array.from(other), options({ seed: 9 })),
+      5,
+      'second sample',
+    );
+  });
+
+  test('21 levels k/20 (the row-by-row path), inline and in worker threads', async () => {
+    const levelsOf = (n: number): number[] => Array.from({ length: n }, (_, i) => (i * 11 + ((i * i) % 5)) % 21);
+    const small = levelsOf(60);
+    assertExact(
+      bootstrapMeanSync(scores(small, 20), options()),
+      bootstrapMeanSync(Float64Array.from(small), options()),
+      20,
+      '60 rows',
+    );
+    const large = levelsOf(3000); // 3,000 × 2,000 draws: past INLINE_DRAW_LIMIT, so in workers
+    assert.ok(large.length * 2000 >= INLINE_DRAW_LIMIT);
+    assertExact(
+      await bootstrapMean(scores(large, 20), options({ threads: 2 })),
+      await bootstrapMean(Float64Array.from(large), options({ threads: 2 })),
+      20,
+      '3,000 rows',
+    );
   });
 });
 

@@ -10,18 +10,23 @@
 //   (B − 1)·p) of the B resample means at (1 − confidence)/2 and (1 + confidence)/2;
 // - BCa: the same quantiles at Φ(z0 + (z0 + z_α)/(1 − a(z0 + z_α))), where z0 = Φ⁻¹(share of resample means below
 //   the observed mean, ties counted half) and a = Σ(x_i − x̄)³ / (6 (Σ(x_i − x̄)²)^{3/2}), the jackknife acceleration
-//   (for the mean the jackknife values are closed-form, so this is exact and O(n));
+//   (for the mean the jackknife values are closed-form, so this is exact and O(n)). A resample mean ties the observed
+//   one when the two differ by no more than the rounding of their sums can account for (tieTolerance): values such
+//   as F1's 0.2, 0.4, 0.6 are not binary fractions, so equal means summed in different orders differ in the last
+//   bits, and a discrete sample has many resamples on its observed mean;
 // - se: the standard deviation of the resample means (denominator B − 1).
 // BCa is undefined (bca: undefined) when the data are degenerate (fewer than two values, or all equal: then se is 0
 // and the percentile interval is [mean, mean]), when every resample mean falls on one side of the observed mean (z0
 // infinite), or when 1 − a(z0 + z_α) ≤ 0.
 
-import { discreteMeans, distinctLevels } from './discrete-means.js';
+import { discreteMeans, distinctLevels, levelsMean, type Levels } from './discrete-means.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BootstrapWorkerData } from './bootstrap-worker.js';
 import { normalCdf, normalQuantile } from './distributions.js';
 import { MAX_RESAMPLE_LENGTH, resampleMeans } from './resample-means.js';
+
+const EPSILON = Number.EPSILON;
 
 export interface Interval {
   readonly low: number;
@@ -61,7 +66,7 @@ export async function bootstrapMean(values: Float64Array, options: BootstrapOpti
     : values.length * options.resamples < INLINE_DRAW_LIMIT
       ? inlineMeans(values, options)
       : await workerMeans(values, options.seed, options.resamples, threads);
-  return summarise(values, checked.mean, means, options.confidence);
+  return summarise(values, checked.mean, means, options.confidence, tieTolerance(values.length, checked, levels));
 }
 
 /** The same computation as bootstrapMean, on the calling thread (for small inputs and tests). */
@@ -72,10 +77,30 @@ export function bootstrapMeanSync(values: Float64Array, options: BootstrapOption
   const means = levels
     ? discreteMeans(levels, values.length, options.seed, options.resamples)
     : inlineMeans(values, options);
-  return summarise(values, checked.mean, means, options.confidence);
+  return summarise(values, checked.mean, means, options.confidence, tieTolerance(values.length, checked, levels));
 }
 
-function check(values: Float64Array, options: BootstrapOptions): { mean: number; degenerate: boolean } {
+/** The observed mean as the resamples' means are computed, and how far from it a resample mean still ties it. */
+interface Ties {
+  readonly centre: number;
+  readonly tolerance: number;
+}
+
+/**
+ * Rounding bounds, with ε = 2^−52: a mean of L levels summed count × value errs by at most (L + 1)·ε/2·max|x|, and
+ * one of n rows summed in turn by n·ε/2·max|x|; values equal in decimals but not in binary (3 × 0.2 against 0.6)
+ * add ε·max|x| between two resamples whose decimal sums agree. Both sides of the comparison err, hence the sums
+ * below. These are far below the spacing of a discrete sample's possible means (its smallest level gap over n), so
+ * distinct means never merge; for continuous data they change nothing measurable.
+ */
+function tieTolerance(n: number, checked: { mean: number; maxAbs: number }, levels: Levels | undefined): Ties {
+  if (levels) {
+    return { centre: levelsMean(levels, n), tolerance: (levels.values.length + 3) * EPSILON * checked.maxAbs };
+  }
+  return { centre: checked.mean, tolerance: (n + 1) * EPSILON * checked.maxAbs };
+}
+
+function check(values: Float64Array, options: BootstrapOptions): { mean: number; maxAbs: number; degenerate: boolean } {
   const { resamples, confidence, seed, threads } = options;
   if (!Number.isInteger(resamples) || resamples < 2) {
     throw new RangeError(`Expected \`resamples\` to be an integer ≥ 2, got ${resamples}`);
@@ -90,15 +115,17 @@ function check(values: Float64Array, options: BootstrapOptions): { mean: number;
   const n = values.length;
   if (n === 0 || n > MAX_RESAMPLE_LENGTH) throw new RangeError(`Expected 1 to 2^32 − 1 values, got ${n}`);
   let sum = 0;
+  let maxAbs = 0;
   let allEqual = true;
   const first = values[0] as number;
   for (let i = 0; i < n; i++) {
     const value = values[i] as number;
     if (!Number.isFinite(value)) throw new RangeError(`Expected finite values, got ${value} at index ${i}`);
     sum += value;
+    maxAbs = Math.max(maxAbs, Math.abs(value));
     if (value !== first) allEqual = false;
   }
-  return { mean: allEqual ? first : sum / n, degenerate: allEqual || n < 2 };
+  return { mean: allEqual ? first : sum / n, maxAbs, degenerate: allEqual || n < 2 };
 }
 
 function degenerateResult(n: number, mean: number): BootstrapResult {
@@ -165,16 +192,24 @@ function runWorker(url: URL, data: BootstrapWorkerData): Promise<void> {
 }
 
 /** Percentile and BCa intervals and the standard error from the resample means. */
-function summarise(values: Float64Array, mean: number, means: Float64Array, confidence: number): BootstrapResult {
+function summarise(
+  values: Float64Array,
+  mean: number,
+  means: Float64Array,
+  confidence: number,
+  ties: Ties,
+): BootstrapResult {
   const resamples = means.length;
+  const belowTies = ties.centre - ties.tolerance;
+  const aboveTies = ties.centre + ties.tolerance;
   let below = 0;
   let equal = 0;
   let sum = 0;
   for (let j = 0; j < resamples; j++) {
     const m = means[j] as number;
     sum += m;
-    if (m < mean) below++;
-    else if (m === mean) equal++;
+    if (m < belowTies) below++;
+    else if (m <= aboveTies) equal++;
   }
   const average = sum / resamples;
   let squares = 0;

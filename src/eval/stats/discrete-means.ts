@@ -49,3 +49,13 @@ export function discreteMeans(levels: Levels, n: number, seed: number, resamples
   }
   return means;
 }
+
+/**
+ * The mean of the sample itself, summed exactly as discreteMeans sums a resample (level by level, count × value),
+ * so that a resample drawing every level its own count of times has this very mean.
+ */
+export function levelsMean(levels: Levels, n: number): number {
+  let sum = 0;
+  for (let level = 0; level < levels.values.length; level++) sum += levels.counts[level]! * levels.values[level]!;
+  return sum / n;
+}

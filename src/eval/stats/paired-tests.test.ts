@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { referenceNoncentralTCdf } from './noncentral-t-reference.test.util.js';
 import { cohenDPaired, mcnemarExact, pairedTTest, wilcoxonSignedRank } from './paired-tests.js';
 
 /** Asserts |actual − expected| ≤ tolerance · |expected|. */
@@ -8,7 +9,19 @@ function close(actual: number, expected: number, tolerance = 1e-12, label = ''):
   assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: relative error ${error} > ${tolerance}`);
 }
 
+/** Asserts |actual − expected| ≤ tolerance (absolute error, for probabilities). */
+function near(actual: number, expected: number, tolerance: number, label = ''): void {
+  const error = Math.abs(actual - expected);
+  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: error ${error} > ${tolerance}`);
+}
+
 const differences = (x: readonly number[], y: readonly number[]): number[] => x.map((v, i) => v - (y[i] ?? 0));
+
+/** n differences (n even) with mean d and standard deviation 1, so d_z = d: d ± √((n − 1)/n), alternating. */
+function withEffect(n: number, d: number): number[] {
+  const spread = Math.sqrt((n - 1) / n);
+  return Array.from({ length: n }, (_, i) => d + (i % 2 === 0 ? -spread : spread));
+}
 
 // Hollander & Wolfe (1973), p. 29f: depression scale at first (x) and second (y) visit, the example of R's
 // wilcox.test help page.
@@ -228,6 +241,31 @@ describe('cohenDPaired', () => {
     close(result.estimate, 1.0117918052162, 1e-13);
     close(result.ci.low, 0.177147609066434, 1e-9);
     close(result.ci.high, 1.80716906193833, 1e-9);
+  });
+
+  test('large effects: 30 rows with d_z = 9.591 give the exact [7.107, 12.067] (SciPy’s nct, as quoted in issue 14; R’s pt, off past ncp 37.62, gives [7.014, 12.002])', () => {
+    const result = cohenDPaired(withEffect(30, 9.591), 0.95);
+    close(result.estimate, 9.591, 1e-14);
+    assert.deepEqual([result.ci.low.toFixed(3), result.ci.high.toFixed(3)], ['7.107', '12.067']);
+    // Each limit puts the observed t at its quantile, by the independent quadrature of the noncentral t.
+    const t = 9.591 * Math.sqrt(30);
+    near(referenceNoncentralTCdf(t, 29, result.ci.low * Math.sqrt(30)), 0.975, 1e-12);
+    near(referenceNoncentralTCdf(t, 29, result.ci.high * Math.sqrt(30)), 0.025, 1e-12);
+    const mirrored = cohenDPaired(withEffect(30, -9.591), 0.95);
+    close(mirrored.ci.low, -result.ci.high, 1e-12);
+    close(mirrored.ci.high, -result.ci.low, 1e-12);
+  });
+
+  test('a thousand rows with d_z = 1.5 (t = 47.4) and ten thousand with 0.6 (t = 60): exact limits by the quadrature', () => {
+    for (const [n, d] of [
+      [1000, 1.5],
+      [10_000, 0.6],
+    ] as const) {
+      const result = cohenDPaired(withEffect(n, d), 0.9);
+      const t = result.estimate * Math.sqrt(n);
+      near(referenceNoncentralTCdf(t, n - 1, result.ci.low * Math.sqrt(n)), 0.95, 1e-12, `n=${n} low`);
+      near(referenceNoncentralTCdf(t, n - 1, result.ci.high * Math.sqrt(n)), 0.05, 1e-12, `n=${n} high`);
+    }
   });
 
   test('the interval contains the estimate and narrows with the confidence', () => {

@@ -51,6 +51,25 @@ describe('pairedContinuousPower', () => {
     close(pairedContinuousPower(12.585474548896386, 1, 1, 0.05), 0.9, 1e-6);
   });
 
+  test('is a probability at any number of rows: 100,000 rows for a difference of 0.02 with sd 0.25 have power 1 (was 1.0000000000200144)', () => {
+    // The noncentral t's lower tail there is 2.3e-117 (ncp 25.3 on 99,999 df); the old series returned −2e-11.
+    assert.equal(pairedContinuousPower(100_000, 0.02, 0.25, 0.05), 1);
+    for (const [delta, sd] of [
+      [0.02, 0.25],
+      [0.001, 0.3],
+      [0.5, 0.1],
+      [3, 0.01],
+    ] as const) {
+      let previous = 0;
+      for (const n of [2, 3, 10, 100, 1_000, 10_000, 100_000, 1e6, 1e7]) {
+        const power = pairedContinuousPower(n, delta, sd, 0.05);
+        assert.ok(power >= 0 && power <= 1, `n=${n} delta=${delta} sd=${sd}: power ${power}`);
+        assert.ok(power >= previous, `n=${n} delta=${delta} sd=${sd}: power ${power} below ${previous}`);
+        previous = power;
+      }
+    }
+  });
+
   test('grows with the number of rows', () => {
     let previous = 0;
     for (const n of [2, 5, 10, 20, 50]) {
