@@ -5,6 +5,7 @@
 
 export { runJob, metaColumns, type RunJobDeps, type RunSummary, type BatchSummary } from './run-job.js';
 export type { StopReason } from './executor/run-pipeline.js';
+export type { OutageEvent } from './executor/circuit-breaker.js';
 export type { BatchRunCounts } from './executor/batch-mode.js';
 export type { RunStats } from './observe/run-stats.js';
 export { loadJob, loadEmbedJob, type Env, type EmbedOptions, type LoadJobPurpose } from './job/load-job.js';
@@ -41,8 +42,17 @@ export type { HttpClient, HttpResponse, HttpPostOptions } from './providers/http
 export type { RowOutcome, RowStatus } from './executor/answer-row.js';
 export { startSim, type SimOptions, type SimServer, type SimDependencies } from './sim/index.js';
 export type { SimStats, PromptStats } from './sim/index.js';
+export type { SimOutage } from './sim/sim-options.js';
 export type { BatchStats } from './sim/batch-submissions.js';
-export type { LedgerStore, LedgerEntry, LedgerCounts, RunMeta, RunState, OpenLedger } from './store/ledger-store.js';
+export type {
+  LedgerStore,
+  LedgerEntry,
+  LedgerCounts,
+  ModelSpend,
+  RunMeta,
+  RunState,
+  OpenLedger,
+} from './store/ledger-store.js';
 export type { BatchRecord, BatchState } from './store/batch-store.js';
 export type { CacheStore, CachedResponse } from './store/cache-store.js';
 export { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';

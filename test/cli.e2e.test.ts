@@ -93,7 +93,7 @@ describe('every example of every --help runs as written, from the repository roo
 
   test('llmap sim --help', async () => {
     const commands = examplesOf((await runCli(['sim', '--help'])).stdout);
-    assert.equal(commands.length, 3);
+    assert.equal(commands.length, 4);
     for (const command of commands) {
       // On a free port rather than 8787, so that a simulator a person is running is left alone.
       const free = /--port \d+/.test(command) ? command.replace(/--port \d+/, '--port 0') : `${command} --port 0`;

@@ -5,7 +5,7 @@
 // eval, compare and power examples are run as written: what they print is what the README shows.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';

@@ -84,7 +84,10 @@ describe('a provider that is down', () => {
         assert.equal(summary.outages?.count, 1);
         assert.ok(summary.outages!.pausedMs >= 2000, `paused ${summary.outages!.pausedMs} ms`);
         assert.match(result.stderr, /provider unreachable|outage/);
-        assert.equal(sim.stats().prompts.answeredMoreThanOnce, 0);
+        // An outage that drops connections cuts off answers the provider had already sent on their way: those (at most
+        // the 16 in flight) are asked again. One that answers 503 loses none.
+        const twice = sim.stats().prompts.answeredMoreThanOnce;
+        assert.ok(kind === 'refuse' ? twice <= 16 : twice === 0, `${twice} prompts answered twice`);
         const rows = await readRows(join(dir, `mid-${kind}.parquet`));
         assert.equal(rows.filter((row) => row['_status'] !== 'ok').length, 0);
       });

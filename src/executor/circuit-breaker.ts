@@ -29,6 +29,12 @@ export type OutageEvent =
 /** The run stops: the provider has been unreachable for too long. */
 export class ProviderOutageError extends ApiCallError {}
 
+/** A call's admission: whether it is the probe, and the breaker's epoch when it went. */
+export interface Ticket {
+  readonly probe: boolean;
+  readonly epoch: number;
+}
+
 /** Consecutive provider faults that open the breaker; or this share of the last `WINDOW` calls. */
 const TRIP_CONSECUTIVE = 5;
 const WINDOW = 20;
@@ -59,6 +65,8 @@ export class CircuitBreaker {
   #wake: { promise: Promise<void>; resolve: () => void } = deferred();
   #timer: NodeJS.Timeout | undefined;
   #openedAt = 0;
+  /** Counts the times it opened: an answer to a call admitted before the last opening says nothing of now. */
+  #epoch = 0;
   /** Outages seen, and the time spent in them (ms). */
   outages = 0;
   outageMs = 0;
@@ -72,41 +80,45 @@ export class CircuitBreaker {
   }
 
   /**
-   * Resolves when a call may go: at once while closed; while open, when it is this call's turn to probe (`true`) or
-   * the breaker has closed. Rejects with `ProviderOutageError` once the outage has lasted too long.
+   * Resolves when a call may go: at once while closed; while open, when it is this call's turn to probe or the breaker
+   * has closed. Rejects with `ProviderOutageError` once the outage has lasted too long. The ticket goes back with the
+   * call's outcome.
    */
-  async admit(signal?: AbortSignal): Promise<boolean> {
+  async admit(signal?: AbortSignal): Promise<Ticket> {
     for (;;) {
       this.#checkGiveUp();
       if (this.#gaveUp) throw this.#gaveUp;
-      if (!this.#open) return false;
+      if (!this.#open) return { probe: false, epoch: this.#epoch };
       if (!this.#probeOut && this.#options.now() >= this.#nextProbeAt) {
         this.#probeOut = true;
-        return true;
+        return { probe: true, epoch: this.#epoch };
       }
       signal?.throwIfAborted();
       await this.#waitForChange(signal);
     }
   }
 
-  /** The provider answered (any answer but a fault or a 429 says it is up). */
-  answered(probe: boolean): void {
+  /** The provider answered the call (any answer but a fault or a 429 says it is up). */
+  answered(ticket: Ticket): void {
     this.#everAnswered = true;
+    if (ticket.probe) this.#probeOut = false;
+    // An answer to a call sent before the outage began (slow, or queued) does not say the provider is back.
+    if (ticket.epoch < this.#epoch) return;
     this.#consecutive = 0;
     this.#failingSince = undefined;
     this.#record(false);
-    if (probe) this.#probeOut = false;
     if (this.#open) this.#close();
   }
 
-  /** A call failed; `probe` when it was the probe. */
-  failed(error: unknown, probe: boolean): void {
+  /** The call failed. */
+  failed(error: unknown, ticket: Ticket): void {
+    const { probe } = ticket;
     if (probe) this.#probeOut = false;
     if (!isProviderFault(error)) {
       // An HTTP answer other than a 429 says the provider is up. A 429 (busy: the limiter's business), a call cut
       // off, or a request refused before it was sent say nothing.
       const answeredBy = ApiCallError.isInstance(error) && error.statusCode !== undefined && !isRateLimited(error);
-      if (answeredBy) this.answered(false);
+      if (answeredBy) this.answered(ticket);
       else if (probe) this.#changed();
       return;
     }
@@ -142,6 +154,7 @@ export class CircuitBreaker {
 
   #trip(now: number): void {
     this.#open = true;
+    this.#epoch++;
     this.#openedAt = now;
     this.outages++;
     this.#probeDelayMs = FIRST_PROBE_MS;
@@ -236,13 +249,13 @@ export function withCircuitBreaker(provider: ChatProvider, breaker: CircuitBreak
     ...provider,
     unsupportedSchemaParts: (schema) => provider.unsupportedSchemaParts(schema),
     async doGenerate(request, options) {
-      const probe = await breaker.admit(options.signal);
+      const ticket = await breaker.admit(options.signal);
       try {
         const result = await provider.doGenerate(request, options);
-        breaker.answered(probe);
+        breaker.answered(ticket);
         return result;
       } catch (error) {
-        breaker.failed(error, probe);
+        breaker.failed(error, ticket);
         throw error;
       }
     },

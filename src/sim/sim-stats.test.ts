@@ -80,6 +80,7 @@ describe('GET /stats', () => {
       byStatus: {},
       faults: { error: 0, timeout: 0, malformed: 0, truncated: 0 },
       prompts: { distinct: 0, answeredMoreThanOnce: 0 },
+      charged: {},
       embeddings: { requests: 0, inputs: 0 },
       perPrompt: {},
       batches: { created: 0, requests: 0, resubmitted: 0, expired: 0, downloads: 0, downloading: 0 },
