@@ -31,6 +31,8 @@ export async function startSimProcess(args: readonly string[] = []): Promise<Sim
 export interface MeasuredRun {
   readonly code: number | null;
   readonly seconds: number;
+  /** When the child was started (epoch ms), to line its run up with a simulator's clock. */
+  readonly startedAtMs: number;
   /** Peak resident set size of the child, in MiB (VmHWM, sampled). */
   readonly peakRssMiB: number;
   /** User + system CPU seconds of the child. */
@@ -41,6 +43,7 @@ export interface MeasuredRun {
 /** Runs `node <script> <args>` and samples its peak RSS and CPU time from /proc until it exits. */
 export async function measureNode(script: string, args: readonly string[]): Promise<MeasuredRun> {
   const started = performance.now();
+  const startedAtMs = Date.now();
   // llmap runs as a user runs it: through its own shebang (which sets its heap limit), not as `node main.js`.
   const child =
     script === CLI
@@ -63,7 +66,14 @@ export async function measureNode(script: string, args: readonly string[]): Prom
   const timer = setInterval(sample, 25);
   const [code] = (await once(child, 'close')) as [number | null];
   clearInterval(timer);
-  return { code, seconds: (performance.now() - started) / 1000, peakRssMiB: peak, cpuSeconds: cpu, stderr };
+  return {
+    code,
+    seconds: (performance.now() - started) / 1000,
+    startedAtMs,
+    peakRssMiB: peak,
+    cpuSeconds: cpu,
+    stderr,
+  };
 }
 
 function readProc(child: ChildProcess, file: string): string | undefined {

@@ -64,17 +64,18 @@ describe('rate limiter', () => {
     limiter.close();
   });
 
-  test('a learned per-minute limit is a pace, not a burst: 6,000 RPM sends 10 at once, then one per 10 ms', () => {
+  test('a learned per-minute limit is a pace, not a burst: 6,000 RPM sends half a second’s 50 at once, then one per 10 ms', () => {
     const at = learned(requestsReading(6000, 5999));
     // Were the quota a burst, 5,999 would go at once.
-    assert.equal(grantsOver(at, 1), 10);
+    assert.equal(grantsOver(at, 1), 50);
     assert.equal(grantsOver(at, 1000), 100);
     at.limiter.close();
   });
 
-  test('the pace is the limit per minute over a long run', () => {
+  test('the pace is the limit per minute over a long run, the first half second’s burst apart', () => {
     const at = learned(requestsReading(600, 599));
-    assert.equal(grantsOver(at, 60_000), 600);
+    // 5 at once, then one each 100 ms.
+    assert.equal(grantsOver(at, 60_000), 5 + 599);
     at.limiter.close();
   });
 
@@ -114,14 +115,15 @@ describe('rate limiter', () => {
   });
 
   test('tokens reserved are given back only where the provider does (Anthropic output tokens), not for OpenAI', () => {
+    // 60,000 a minute: a burst of 500. The first request reserves 400 of it, its answer uses none of its 200 output.
     const openAi = learned({ tokens: { limit: 60_000, remaining: 59_000, resetMs: 1000 } });
-    openAi.limiter.settle(acquireNow(openAi.limiter, 50, 50), { input: 50, output: 0 }, undefined);
-    assert.deepEqual(acquireMany(openAi.limiter, 1, 50, 50), [false]);
+    openAi.limiter.settle(acquireNow(openAi.limiter, 200, 200), { input: 200, output: 0 }, undefined);
+    assert.deepEqual(acquireMany(openAi.limiter, 1, 150, 150), [false]);
     openAi.limiter.close();
 
     const anthropic = learned({ outputTokens: { limit: 60_000, remaining: 59_000, resetMs: 1000, rounding: 1000 } });
-    anthropic.limiter.settle(acquireNow(anthropic.limiter, 50, 100), { input: 50, output: 0 }, undefined);
-    assert.deepEqual(acquireMany(anthropic.limiter, 1, 50, 100), [true]);
+    anthropic.limiter.settle(acquireNow(anthropic.limiter, 0, 400), { input: 0, output: 0 }, undefined);
+    assert.deepEqual(acquireMany(anthropic.limiter, 1, 0, 300), [true]);
     anthropic.limiter.close();
   });
 

@@ -3,8 +3,8 @@
 // Both hosted providers quote limits per minute and restore them continuously (OpenAI: a per-minute limit "may be
 // enforced over shorter periods", its reset is the time until the budget is "reset to its initial state"; Anthropic:
 // "a token bucket ... continuously replenished"). So a quota is a rate, not a burst to spend before a reset: each
-// budget (requests; tokens; Anthropic's input and output tokens) is paced as a bucket holding a tenth of a second of
-// its rate, refilled at limit / minute. What the provider reports as `remaining`, less what was sent since, is a
+// budget (requests; tokens; Anthropic's input and output tokens) is paced as a bucket holding half a second of its
+// rate, refilled at limit / minute. What the provider reports as `remaining`, less what was sent since, is a
 // ceiling on top: a quota shared with another client is respected too. Limits the user gives (`--rpm`, `--tpm`) pace
 // the same way. Before anything is known, one request goes alone and the others wait for its headers.
 //
@@ -48,8 +48,10 @@ export interface Permit {
 const ADMIT_MARGIN_MS = 10;
 /** Both providers quote per minute. */
 const MINUTE_MS = 60_000;
-/** The pacing bucket holds this much of the rate: a small burst, never the minute's quota at once. */
-const BURST_MS = 100;
+/** The pacing bucket holds this much of the rate: a burst of half a second after a pause, never the minute's quota at
+ * once. Both providers say a per-minute limit may be enforced per second ("60,000 requests/minute may be enforced as
+ * 1,000 requests/second"; "60 RPM may be enforced as 1 request per second"): half of that leaves room for jitter. */
+const BURST_MS = 500;
 /** After a 429 the pace drops to this share of what it was, at most once per `BACKOFF_EVERY_MS`. */
 const BACKOFF = 0.8;
 const BACKOFF_EVERY_MS = 1000;

@@ -59,7 +59,7 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
   const config = resolveSimOptions(options);
   const now = dependencies.now ?? Date.now;
   countPromptTokens(['warm up']); // loads the encoding now, not inside the first request's latency
-  const stats = createStatsRecorder();
+  const stats = createStatsRecorder(now);
   // Each simulated provider has its own budgets, as two real accounts would: OpenAI limits requests and tokens (prompt
   // plus max_tokens), Anthropic requests, input tokens and output tokens.
   const model = { model: config.rateLimit, windowMs: config.windowMs, enforceMs: config.enforceMs };

@@ -29,7 +29,8 @@ describe('GET /stats', () => {
 
     const { status, body: stats } = await get<SimStats>(`${sim.url}/stats`);
     assert.equal(status, 200);
-    const { charged, ...body } = stats;
+    const { charged, firstRequestAtMs, lastAnsweredAtMs, ...body } = stats;
+    assert.ok(firstRequestAtMs > 0 && lastAnsweredAtMs >= firstRequestAtMs);
     // The four admitted requests' prompt tokens, charged against the limits.
     assert.ok((charged['tokens'] ?? 0) > 4, JSON.stringify(charged));
     assert.deepEqual(body, {
@@ -80,6 +81,8 @@ describe('GET /stats', () => {
       byStatus: {},
       faults: { error: 0, timeout: 0, malformed: 0, truncated: 0 },
       prompts: { distinct: 0, answeredMoreThanOnce: 0 },
+      firstRequestAtMs: 0,
+      lastAnsweredAtMs: 0,
       charged: {},
       embeddings: { requests: 0, inputs: 0 },
       perPrompt: {},

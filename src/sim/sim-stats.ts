@@ -28,6 +28,10 @@ export interface SimStats {
     /** Prompts answered 200 more than once: paid for twice. */
     readonly answeredMoreThanOnce: number;
   };
+  /** When the first provider request and the last one answered 200 arrived (epoch ms; 0 before any): the span a
+   * rate is measured over. */
+  readonly firstRequestAtMs: number;
+  readonly lastAnsweredAtMs: number;
   /** Tokens admitted requests were charged against the rate limits, per budget (when limits are set). */
   readonly charged: Readonly<Record<string, number>>;
   /** `/v1/embeddings` calls answered 200, and the texts they embedded. */
@@ -62,7 +66,7 @@ interface PromptCounts {
 
 const FIRST_USER_TEXT_LENGTH = 80;
 
-export function createStatsRecorder(): StatsRecorder {
+export function createStatsRecorder(now: () => number = Date.now): StatsRecorder {
   let requests = 0;
   let answeredMoreThanOnce = 0;
   let byStatus = new Map<string, number>();
@@ -70,6 +74,8 @@ export function createStatsRecorder(): StatsRecorder {
   let faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
   let embeddings = { requests: 0, inputs: 0 };
   let charged = new Map<string, number>();
+  let firstRequestAtMs = 0;
+  let lastAnsweredAtMs = 0;
 
   return {
     charge(cost) {
@@ -81,6 +87,8 @@ export function createStatsRecorder(): StatsRecorder {
     },
     record(outcome, prompt, fault) {
       requests++;
+      if (firstRequestAtMs === 0) firstRequestAtMs = now();
+      if (outcome === '200') lastAnsweredAtMs = now();
       byStatus.set(outcome, (byStatus.get(outcome) ?? 0) + 1);
       if (fault !== undefined) faults[fault]++;
       if (prompt === undefined) return;
@@ -98,6 +106,8 @@ export function createStatsRecorder(): StatsRecorder {
         byStatus: Object.fromEntries(byStatus),
         faults: { ...faults },
         prompts: { distinct: perPrompt.size, answeredMoreThanOnce },
+        firstRequestAtMs,
+        lastAnsweredAtMs,
         charged: Object.fromEntries(charged),
         embeddings: { ...embeddings },
       };
@@ -114,6 +124,8 @@ export function createStatsRecorder(): StatsRecorder {
       faults = { error: 0, timeout: 0, malformed: 0, truncated: 0 };
       embeddings = { requests: 0, inputs: 0 };
       charged = new Map();
+      firstRequestAtMs = 0;
+      lastAnsweredAtMs = 0;
     },
   };
 }
