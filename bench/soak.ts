@@ -89,7 +89,7 @@ function start(args: readonly string[]): {
 } {
   const child = spawn(CLI, [...args], { stdio: ['ignore', 'pipe', 'ignore'] });
   let stdout = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const done = once(child, 'close').then(([code]) => ({ code: code as number | null, stdout }));
   return { child, done };
 }

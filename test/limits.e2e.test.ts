@@ -79,7 +79,10 @@ describe('rate limits, estimate and budget against llmap sim', () => {
             fetch(`${shared.url}/v1/chat/completions`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `neighbour ${Date.now()} ${i}` }] }),
+              body: JSON.stringify({
+                model: 'm',
+                messages: [{ role: 'user', content: `neighbour ${Date.now()} ${i}` }],
+              }),
             }).then((response) => response.text()),
           ),
         );

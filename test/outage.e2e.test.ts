@@ -14,7 +14,10 @@ import { readRows, runCli, startCli, tempDir, writeReviewsCsv } from './helpers.
 
 const SCHEMA = JSON.stringify({
   type: 'object',
-  properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] }, tags: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    sentiment: { type: 'string', enum: ['positive', 'negative'] },
+    tags: { type: 'array', items: { type: 'string' } },
+  },
   required: ['sentiment', 'tags'],
 });
 
@@ -82,7 +85,7 @@ describe('a provider that is down', () => {
           { ok: 2000, failed: 0, written: 2000 },
         );
         assert.equal(summary.outages?.count, 1);
-        assert.ok(summary.outages!.pausedMs >= 2000, `paused ${summary.outages!.pausedMs} ms`);
+        assert.ok(summary.outages.pausedMs >= 2000, `paused ${summary.outages.pausedMs} ms`);
         assert.match(result.stderr, /provider unreachable|outage/);
         // An outage that drops connections cuts off answers the provider had already sent on their way: those (at most
         // the 16 in flight) are asked again. One that answers 503 loses none.
@@ -102,7 +105,10 @@ describe('a provider that is down', () => {
       const downAt = Date.now();
       const stopped = await run.done;
       assert.equal(stopped.code, 3, stopped.stderr);
-      assert.match(stopped.stderr, new RegExp(`the provider at ${sim.url}/v1 has not answered for \\d+ s \\(--max-outage\\)`));
+      assert.match(
+        stopped.stderr,
+        new RegExp(`the provider at ${sim.url}/v1 has not answered for \\d+ s \\(--max-outage\\)`),
+      );
       const first = JSON.parse(stopped.stdout) as Summary;
       assert.equal(first.rows.failed, 0);
       assert.ok(first.rows.ok >= 200 && first.rows.ok < 2000, `${first.rows.ok} ok`);
@@ -124,7 +130,10 @@ describe('a provider that is down', () => {
     const seconds = (Date.now() - started) / 1000;
     assert.equal(result.code, 3, result.stderr);
     assert.ok(seconds < 30, `${seconds} s`);
-    assert.match(result.stderr, new RegExp(`the provider at http://127.0.0.1:${port}/v1 did not answer in \\d+ s: ECONNREFUSED`));
+    assert.match(
+      result.stderr,
+      new RegExp(`the provider at http://127.0.0.1:${port}/v1 did not answer in \\d+ s: ECONNREFUSED`),
+    );
     const summary = JSON.parse(result.stdout) as Summary;
     assert.deepEqual({ ok: summary.rows.ok, failed: summary.rows.failed }, { ok: 0, failed: 0 });
     const status = await runCli(['status', join(dir, '.llmap', 'dead.parquet'), '--json']);
@@ -162,7 +171,10 @@ describe('the same refusal on the first rows', () => {
     sim.resetStats();
     const result = await runCli(job('refused.parquet', '--max-tokens', '500'));
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /the first 10 requests were all refused the same way.*maximum context length is 200 tokens/);
+    assert.match(
+      result.stderr,
+      /the first 10 requests were all refused the same way.*maximum context length is 200 tokens/,
+    );
     assert.ok(sim.stats().requests < 100, `${sim.stats().requests} requests`);
     const summary = JSON.parse(result.stdout) as Summary;
     assert.deepEqual({ ok: summary.rows.ok, failed: summary.rows.failed }, { ok: 0, failed: 0 });

@@ -25,11 +25,17 @@ function breaker(options: { maxOutageMs?: number; startupMs?: number } = {}) {
 
 /** Whether the promise settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true, () => true), sleep(ms, false)]);
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms, false),
+  ]);
 }
 
 describe('circuit breaker', () => {
-  test('sporadic faults leave it closed; five in a row open it', async () => {
+  test('sporadic faults leave it closed; five in a row open it', () => {
     const { breaker: b, events } = breaker();
     b.answered(before);
     for (let i = 0; i < 4; i++) b.failed(refused(), before);

@@ -172,7 +172,7 @@ describe('concurrency controller', () => {
     const limiter = new RateLimiter({ rpm: 6000, tpm: 60_000, now: () => 0 });
     const controller = new ConcurrencyController(slots, limiter, { fixed: undefined, max: 100 });
     // The limiter averages what requests reserve: here 1,000 tokens each.
-    limiter.acquire(() => ({ input: 1000, output: 0 }));
+    limiter.tryAcquire(() => ({ input: 1000, output: 0 }));
     controller.completed(50, false);
     controller.tick();
     assert.equal(slots.limit, 2);

@@ -21,7 +21,10 @@ const ok = outcome({ status: 'ok', answer: 'yes' });
 describe('first refusals', () => {
   test('identical refusals before any accepted request are held, and the threshold-th stops the run', () => {
     const watch = new FirstRefusals<number>(3);
-    assert.deepEqual([watch.offer(1, refusal(300)), watch.offer(2, refusal(451))], [{ kind: 'hold' }, { kind: 'hold' }]);
+    assert.deepEqual(
+      [watch.offer(1, refusal(300)), watch.offer(2, refusal(451))],
+      [{ kind: 'hold' }, { kind: 'hold' }],
+    );
     const third = watch.offer(3, refusal(999));
     assert.equal(third.kind, 'stop');
     assert.match(

@@ -12,7 +12,9 @@ function limiterAt(options: Omit<RateLimiterOptions, 'now'> = {}) {
   return { clock, limiter };
 }
 
-const cost = (input = 0, output = 0) => (): RequestCost => ({ input, output });
+const cost =
+  (input = 0, output = 0) =>
+  (): RequestCost => ({ input, output });
 const granted = (value: Promise<Permit> | Permit): value is Permit => !(value instanceof Promise);
 
 /** Whether each of `count` tries was granted at once. */
@@ -129,14 +131,17 @@ describe('rate limiter', () => {
 
   test('a request no budget can ever admit is refused with the reason, before and while waiting', async () => {
     const at = learned({ tokens: { limit: 30_000, remaining: 29_000, resetMs: 1000 } });
-    assert.throws(() => at.limiter.acquire(cost(40_000, 1000)), (error: unknown) => {
-      assert.ok(error instanceof RequestTooLargeError);
-      assert.match(
-        error.message,
-        /needs 41,000 tokens \(prompt 40,000 \+ max_tokens 1,000\) but the provider allows 30,000 tokens per minute: it can never be admitted/,
-      );
-      return true;
-    });
+    assert.throws(
+      () => at.limiter.acquire(cost(40_000, 1000)),
+      (error: unknown) => {
+        assert.ok(error instanceof RequestTooLargeError);
+        assert.match(
+          error.message,
+          /needs 41,000 tokens \(prompt 40,000 \+ max_tokens 1,000\) but the provider allows 30,000 tokens per minute: it can never be admitted/,
+        );
+        return true;
+      },
+    );
     // Waiting behind the probe when the limit is learned.
     const fresh = limiterAt();
     const probe = acquireNow(fresh.limiter);
@@ -150,7 +155,9 @@ describe('rate limiter', () => {
     const { limiter } = limiterAt();
     const probe = acquireNow(limiter);
     const measured: boolean[] = [];
-    const waiting = limiter.acquire((countInput) => (measured.push(countInput), { input: countInput ? 10 : 0, output: 0 }));
+    const waiting = limiter.acquire(
+      (countInput) => (measured.push(countInput), { input: countInput ? 10 : 0, output: 0 }),
+    );
     limiter.settle(probe, undefined, { tokens: { limit: 60_000, remaining: 59_000, resetMs: 1000 } });
     const permit = await within(waiting, 50);
     assert.notEqual(permit, 'pending');

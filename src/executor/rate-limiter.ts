@@ -88,7 +88,13 @@ class Allowance {
   /** Average cost of a request, for the request rate this budget allows. */
   averageCost = 0;
 
-  constructor(family: Family, costOf: (cost: RequestCost) => number, refunds: boolean, perMinute: number | undefined, now: number) {
+  constructor(
+    family: Family,
+    costOf: (cost: RequestCost) => number,
+    refunds: boolean,
+    perMinute: number | undefined,
+    now: number,
+  ) {
     this.family = family;
     this.#costOf = costOf;
     this.#refunds = refunds;
@@ -293,7 +299,8 @@ export class RateLimiter {
     for (const allowance of this.#allowances) {
       const ceiling = allowance.ceiling();
       const units = allowance.costOf(cost);
-      if (ceiling !== undefined && units > ceiling) throw new RequestTooLargeError(allowance.family, units, ceiling, cost);
+      if (ceiling !== undefined && units > ceiling)
+        throw new RequestTooLargeError(allowance.family, units, ceiling, cost);
     }
   }
 

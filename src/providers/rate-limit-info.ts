@@ -63,7 +63,7 @@ export function anthropicRateLimitInfo(headers: Headers, now: number): RateLimit
 
 function info(readings: { [K in keyof RateLimitInfo]: LimitReading | undefined }): RateLimitInfo | undefined {
   const present = Object.entries(readings).filter(([, value]) => value !== undefined);
-  return present.length === 0 ? undefined : (Object.fromEntries(present) as RateLimitInfo);
+  return present.length === 0 ? undefined : Object.fromEntries(present);
 }
 
 function reading(limit?: string, remaining?: string, resetMs?: number): LimitReading | undefined {

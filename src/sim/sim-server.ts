@@ -63,10 +63,7 @@ export async function startSim(options: SimOptions = {}, dependencies: SimDepend
   // Each simulated provider has its own budgets, as two real accounts would: OpenAI limits requests and tokens (prompt
   // plus max_tokens), Anthropic requests, input tokens and output tokens.
   const model = { model: config.rateLimit, windowMs: config.windowMs, enforceMs: config.enforceMs };
-  const openAiLimiter = createRateLimiter(
-    { ...model, limits: { requests: config.rpm, tokens: config.tpm } },
-    now,
-  );
+  const openAiLimiter = createRateLimiter({ ...model, limits: { requests: config.rpm, tokens: config.tpm } }, now);
   const anthropicLimiter = createRateLimiter(
     { ...model, limits: { requests: config.rpm, 'input-tokens': config.tpm, 'output-tokens': config.otpm } },
     now,
