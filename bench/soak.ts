@@ -79,8 +79,15 @@ function runArgs(sim: SimProcess, out: string, cacheDir: string): string[] {
   ];
 }
 
+/** The simulator's stats; during an outage that refuses connections, /stats is down too, so it waits it out. */
 async function stats(sim: SimProcess): Promise<SimStats> {
-  return (await (await fetch(`${sim.url}/stats`)).json()) as SimStats;
+  for (;;) {
+    try {
+      return (await (await fetch(`${sim.url}/stats`)).json()) as SimStats;
+    } catch {
+      await sleep(500);
+    }
+  }
 }
 
 function start(args: readonly string[]): {
