@@ -75,10 +75,14 @@ describe('every example of every --help runs as written, from the repository roo
         assert.ok(expected.includes(result.code!), `${command}\nexit ${result.code}\n${result.stderr}`);
         assert.doesNotMatch(result.stderr, /error/i, command);
         const subcommand = /\bllmap (\w+)/.exec(command)![1]!;
-        if (['estimate', 'eval', 'compare', 'power', 'status'].includes(subcommand)) {
+        if (['run', 'embed', 'estimate', 'eval', 'compare', 'power', 'status'].includes(subcommand)) {
           // A report goes to stdout; stderr keeps progress and logs.
           assert.notEqual(result.stdout.trim(), '', `${command}: the report is on stdout`);
-          assert.doesNotMatch(result.stderr, /^llmap (eval|compare|power|estimate):/m, command);
+          assert.doesNotMatch(
+            result.stderr,
+            /^llmap (eval|compare|power|estimate|run|embed):|^ {2}ok [\d,]+ · /m,
+            command,
+          );
         }
       }
     });

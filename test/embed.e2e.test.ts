@@ -25,8 +25,8 @@ test('10,000 rows become 10,000 vectors of the asked dimension in a few dozen re
   sim.resetStats();
   const result = await runCli([...args, ...baseUrl], cache);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /10,000 of 10,000 rows written/);
-  assert.match(result.stderr, /embedding dimension 64/);
+  assert.match(result.stdout, /10,000 of 10,000 rows written/);
+  assert.match(result.stdout, /embedding dimension 64/);
   const stats = sim.stats();
   assert.equal(stats.embeddings.inputs, 10_000);
   assert.ok(stats.requests <= 50, `${stats.requests} requests for 10,000 rows`);
@@ -48,10 +48,10 @@ test('10,000 rows become 10,000 vectors of the asked dimension in a few dozen re
   sim.resetStats();
   const again = await runCli([...args, ...baseUrl], cache);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /10,000 from the run state/);
+  assert.match(again.stdout, /10,000 from the run state/);
   const other = await runCli([...args, '--base-url', `${sim.url}/v1`, '-o', join(dir, 'copy.jsonl')], cache);
   assert.equal(other.code, 0, other.stderr);
-  assert.match(other.stderr, /10,000 from the cache/);
+  assert.match(other.stdout, /10,000 from the cache/);
   assert.equal(sim.stats().requests, 0);
 });
 

@@ -34,7 +34,7 @@ test('SIGINT: exit 130, the finished rows are written in input order, the rest a
   const result = await running.done;
   assert.equal(result.code, 130, result.stderr);
   assert.match(result.stderr, /stopping: no new requests/);
-  assert.match(result.stderr, /interrupted: [\d,]+ rows were not processed/);
+  assert.match(result.stdout, /interrupted: [\d,]+ rows were not processed/);
   const rows = await readRows(out);
   assert.ok(rows.length >= 40 && rows.length < 5000, `wrote ${rows.length}`);
   assert.deepEqual(

@@ -140,7 +140,10 @@ describe('rate limits, estimate and budget against llmap sim', () => {
     const own = { LLMAP_CACHE_DIR: join(dir, 'budget-cache') };
     const capped = await runCli([...job(sim.url, 'budget.parquet', '--budget', '0.01'), '--json'], own);
     assert.equal(capped.code, 4, capped.stderr);
-    assert.match(capped.stderr, /budget of \$0\.01 reached/);
+    assert.match(
+      (JSON.parse(capped.stdout) as { stopped: { message: string } }).stopped.message,
+      /budget of \$0\.01 reached/,
+    );
     const first = JSON.parse(capped.stdout) as { rows: { written: number }; cost: { jobUsd: number } };
     assert.ok(first.cost.jobUsd <= 0.01, `spent ${first.cost.jobUsd}`);
     assert.ok(first.rows.written > 0 && first.rows.written < 2000, `${first.rows.written} rows`);

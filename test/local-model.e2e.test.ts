@@ -125,7 +125,7 @@ test('local embeddings equal node-llama-cpp’s own vectors for the same text; -
   const cache = { LLMAP_CACHE_DIR: join(dir, 'cache') };
   const result = await runCli(['embed', input, '--column', 'text', '-m', LLAMA, '-o', out, '--threads', '1'], cache);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /embedding dimension 64/);
+  assert.match(result.stdout, /embedding dimension 64/);
   const rows = await readRows(out);
 
   const llama = await getLlama({ gpu: false, build: 'never' });
@@ -144,7 +144,7 @@ test('local embeddings equal node-llama-cpp’s own vectors for the same text; -
   const normalized = join(dir, 'norm.jsonl');
   const again = await runCli(['embed', input, '--column', 'text', '-m', LLAMA, '-o', normalized, '--normalize'], cache);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /3 from the cache/);
+  assert.match(again.stdout, /3 from the cache/);
   for (const row of jsonLines(normalized)) {
     const vector = row['embedding'] as number[];
     assert.equal(vector.length, 64);

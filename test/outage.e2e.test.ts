@@ -105,11 +105,12 @@ describe('a provider that is down', () => {
       const downAt = Date.now();
       const stopped = await run.done;
       assert.equal(stopped.code, 3, stopped.stderr);
+      const first = JSON.parse(stopped.stdout) as Summary;
+      assert.equal(first.stopped?.kind, 'outage');
       assert.match(
-        stopped.stderr,
+        first.stopped.message ?? '',
         new RegExp(`the provider at ${sim.url}/v1 has not answered for \\d+ s \\(--max-outage\\)`),
       );
-      const first = JSON.parse(stopped.stdout) as Summary;
       assert.equal(first.rows.failed, 0);
       assert.ok(first.rows.ok >= 200 && first.rows.ok < 2000, `${first.rows.ok} ok`);
       assert.ok(!existsSync(join(dir, out)), 'a stopped run does not publish the output');

@@ -106,7 +106,7 @@ describe('providers', () => {
         { OPENAI_API_KEY: 'sk-wrong' },
       );
       assert.equal(result.code, 3, result.stderr);
-      assert.match(result.stderr, /stopped: the provider refused the run: HTTP 401/);
+      assert.match(result.stdout, /stopped: the provider refused the run: HTTP 401/);
       assert.ok(locked.stats().requests <= 8, `sent ${locked.stats().requests} requests after a 401`);
       assert.equal(result.stderr.includes('sk-wrong'), false);
     } finally {

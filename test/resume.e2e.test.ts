@@ -74,7 +74,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     const second = await run(out);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /found a finished run: 400 answer\(s\) recorded/);
-    assert.match(second.stderr, /400 from the run state · 0 from the cache · 0 asked/);
+    assert.match(second.stdout, /400 from the run state · 0 from the cache · 0 asked/);
     assert.equal(sim.stats().requests, 0);
     assert.deepEqual(await readRows(out), firstRows);
 
@@ -90,7 +90,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
       env,
     );
     assert.equal(replay.code, 0, replay.stderr);
-    assert.match(replay.stderr, /0 from the run state · 400 from the cache · 0 asked/);
+    assert.match(replay.stdout, /0 from the run state · 400 from the cache · 0 asked/);
     assert.equal(sim.stats().requests, 0);
     const replayed = await readRows(out);
     assert.ok(replayed.every((r) => r['_cached'] === true));
@@ -145,7 +145,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     const second = await job(changed, 'halves-changed.parquet');
     assert.equal(second.code, 0, second.stderr);
     assert.equal(sim.stats().requests, 100);
-    assert.match(second.stderr, /100 from the cache · 100 asked/);
+    assert.match(second.stdout, /100 from the cache · 100 asked/);
   });
 
   test('a schema change the provider never receives re-checks cached answers instead of asking again', async () => {
@@ -305,7 +305,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     assert.match(refused.stderr, /ledger\.sqlite is unreadable .*--fresh/);
     const fresh = await run(out, '--fresh');
     assert.equal(fresh.code, 0, fresh.stderr);
-    assert.match(fresh.stderr, /0 from the run state · 400 from the cache · 0 asked/);
+    assert.match(fresh.stdout, /0 from the run state · 400 from the cache · 0 asked/);
     assert.equal(sim.stats().requests, 0);
   });
 

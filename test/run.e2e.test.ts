@@ -71,8 +71,8 @@ describe('llmap run against llmap sim', () => {
     const out = join(dir, 'reviews.parquet');
     const result = await runCli(runArgs(csv2k, out));
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /2,000 of 2,000 rows written/);
-    assert.match(result.stderr, /ok 2,000 · failed 0 · invalid 0/);
+    assert.match(result.stdout, /2,000 of 2,000 rows written/);
+    assert.match(result.stdout, /ok 2,000 · failed 0 · invalid 0/);
     // OpenAI's strict mode cannot enforce maxLength: said before the run, and still checked locally.
     assert.match(
       result.stderr,

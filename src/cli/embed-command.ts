@@ -37,14 +37,14 @@ export function embedCommand(io: CliIo, setExitCode: (code: number) => void, arg
     .option('--normalize', 'scale every vector to length 1')
     .option('--dimensions <n>', 'shorter vectors from models that support it (OpenAI text-embedding-3-*)')
     .option('--batch-size <n>', 'texts per embeddings request (at most 2,048 for OpenAI)', '256')
-    .addOption(new Option('--json', 'print the summary as JSON on stdout'))
+    .addOption(new Option('--json', 'print the summary as JSON on stdout, instead of as text'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const options = jobOptions(input, flags) as unknown as EmbedOptions & { json?: boolean };
       const job = loadEmbedJob(options, io.env);
       const summary = await runWithSignals(job, io, command);
-      io.stderr.write(renderSummary(summary) + '\n');
-      if (options.json) io.stdout.write(JSON.stringify(summary) + '\n');
+      // The summary is the command's report: on stdout, as JSON with --json (progress and notes are on stderr).
+      io.stdout.write((options.json ? JSON.stringify(summary) : renderSummary(summary)) + '\n');
       setExitCode(exitCodeFor(summary));
     });
 }

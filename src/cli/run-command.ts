@@ -46,14 +46,14 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       .description('map a prompt over every row of a table and write the answers as typed columns')
       .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
   )
-    .addOption(new Option('--json', 'print the summary as JSON on stdout'))
+    .addOption(new Option('--json', 'print the summary as JSON on stdout, instead of as text'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const options = jobOptions(input, flags) as RunOptions & { json?: boolean };
       const job = loadJob(options, io.env);
       const summary = await runWithSignals(job, io, command);
-      io.stderr.write(renderSummary(summary) + '\n');
-      if (options.json) io.stdout.write(JSON.stringify(summary) + '\n');
+      // The summary is the command's report: on stdout, as JSON with --json (progress and notes are on stderr).
+      io.stdout.write((options.json ? JSON.stringify(summary) : renderSummary(summary)) + '\n');
       setExitCode(exitCodeFor(summary));
     });
 }

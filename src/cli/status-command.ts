@@ -123,7 +123,8 @@ function collectBatches(status: RunStatus, io: CliIo): boolean {
   spawnSync(process.execPath, [process.argv[1]!, ...command, ...(command.includes('--detach') ? [] : ['--detach'])], {
     cwd: meta.cwd,
     env: io.env,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The collecting run's summary is a log of this step: on stderr, before the status report.
+    stdio: ['ignore', 2, 'inherit'],
   });
   return true;
 }
