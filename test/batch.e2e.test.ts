@@ -144,7 +144,7 @@ test('3% failed items and one expired batch: a follow-up batch, then online, and
   // What failed again in the follow-up batch was asked online, once each.
   assert.ok(summary.batch.online > 0, JSON.stringify(summary.batch));
   assert.equal(stats.byStatus['200'], summary.batch.online);
-  assert.match(result.stdout, /failed or expired batch items: [\d,]+ sent to a follow-up batch · [\d,]+ asked online/);
+  assert.match(result.stderr, /failed or expired batch items: [\d,]+ sent to a follow-up batch · [\d,]+ asked online/);
 });
 
 test('--on-batch-failure online: failed items go online at once, with no follow-up batch', async () => {

@@ -280,7 +280,8 @@ test('power: rows needed for a paired comparison, binary and continuous', async 
   const certain = await runCli(['power', 'continuous', '--diff', '0.02', '--sd', '0.25', '--rows', '100000', '--json']);
   assert.equal(certain.code, 0, certain.stderr);
   assert.equal((JSON.parse(certain.stdout) as { power: number }).power, 1);
-  assert.match(certain.stderr, /100\.0% power with 100,000 paired rows/);
+  const certainText = await runCli(['power', 'continuous', '--diff', '0.02', '--sd', '0.25', '--rows', '100000']);
+  assert.match(certainText.stdout, /100\.0% power with 100,000 paired rows/);
   const bad = await runCli(['power', 'binary', '--diff', '0.2', '--discordant', '0.1']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--diff 0.2 must be smaller than --discordant 0.1/);

@@ -37,14 +37,20 @@ export function embedCommand(io: CliIo, setExitCode: (code: number) => void, arg
     .option('--normalize', 'scale every vector to length 1')
     .option('--dimensions <n>', 'shorter vectors from models that support it (OpenAI text-embedding-3-*)')
     .option('--batch-size <n>', 'texts per embeddings request (at most 2,048 for OpenAI)', '256')
-    .addOption(new Option('--json', 'print the summary as JSON on stdout, instead of as text'))
+    .addOption(new Option('--json', 'print the summary as JSON on stdout (the text goes to stderr)'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const options = jobOptions(input, flags) as unknown as EmbedOptions & { json?: boolean };
       const job = loadEmbedJob(options, io.env);
       const summary = await runWithSignals(job, io, command);
-      // The summary is the command's report: on stdout, as JSON with --json (progress and notes are on stderr).
-      io.stdout.write((options.json ? JSON.stringify(summary) : renderSummary(summary)) + '\n');
+      // The summary is the command's report, on stdout; with --json the JSON takes its place there, and the text joins
+      // the progress on stderr for whoever watches the run.
+      if (options.json) {
+        io.stdout.write(JSON.stringify(summary) + '\n');
+        io.stderr.write(renderSummary(summary) + '\n');
+      } else {
+        io.stdout.write(renderSummary(summary) + '\n');
+      }
       setExitCode(exitCodeFor(summary));
     });
 }

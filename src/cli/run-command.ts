@@ -46,14 +46,20 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       .description('map a prompt over every row of a table and write the answers as typed columns')
       .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
   )
-    .addOption(new Option('--json', 'print the summary as JSON on stdout, instead of as text'))
+    .addOption(new Option('--json', 'print the summary as JSON on stdout (the text goes to stderr)'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
       const options = jobOptions(input, flags) as RunOptions & { json?: boolean };
       const job = loadJob(options, io.env);
       const summary = await runWithSignals(job, io, command);
-      // The summary is the command's report: on stdout, as JSON with --json (progress and notes are on stderr).
-      io.stdout.write((options.json ? JSON.stringify(summary) : renderSummary(summary)) + '\n');
+      // The summary is the command's report, on stdout; with --json the JSON takes its place there, and the text joins
+      // the progress on stderr for whoever watches the run.
+      if (options.json) {
+        io.stdout.write(JSON.stringify(summary) + '\n');
+        io.stderr.write(renderSummary(summary) + '\n');
+      } else {
+        io.stdout.write(renderSummary(summary) + '\n');
+      }
       setExitCode(exitCodeFor(summary));
     });
 }
