@@ -15,6 +15,9 @@ export const EXIT = {
   batchesPending: 5,
   /** llmap eval / compare: a --gate failed (the table says which); the scores were computed and written. */
   gatesFailed: 6,
+  /** The output file could not be written (a full disk, say); every answer is in the run state, and the same
+   * command again writes it without asking anything. */
+  outputNotWritten: 7,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
   /** Interrupted (Ctrl-C): what was done is written. */

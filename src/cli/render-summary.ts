@@ -18,11 +18,17 @@ export function renderSummary(summary: RunSummary): string {
       (summary.cost
         ? ` · $${summary.cost.runUsd.toFixed(4)} (job so far $${summary.cost.jobUsd.toFixed(4)}, prices of ${summary.cost.pricesAsOf})`
         : ''),
-    `  output: ${summary.output || 'not written yet (rows wait for batches)'}`,
+    outputLine(summary),
     ...summary.notes.map((note) => `  ${note}`),
   ];
   if (summary.batch) lines.push(...batchLines(summary));
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
+  if (summary.outputError !== undefined) {
+    lines.push(
+      `  resume: every answer is in the run state (${summary.stateDir}); fix the cause and run the same command ` +
+        'again to write the output (nothing is asked again)',
+    );
+  }
   if (summary.stopped?.kind === 'interrupted') {
     lines.push(`  interrupted: ${formatCount(rows.total - rows.written)} rows were not processed`);
     lines.push(`  resume: run the same command again (state in ${summary.stateDir})`);
@@ -33,6 +39,25 @@ export function renderSummary(summary: RunSummary): string {
     lines.push(`  stopped: ${summary.stopped.message}`);
   }
   return lines.join('\n');
+}
+
+/** Where the rows went. A partial file says so, and names the output only a complete run writes. */
+function outputLine(summary: RunSummary): string {
+  const { rows } = summary;
+  if (summary.outputError !== undefined) return `  output: not written: ${summary.outputError}`;
+  if (!summary.output) {
+    return summary.stopped ? '  output: none (no row was done)' : '  output: not written yet (rows wait for batches)';
+  }
+  if (summary.partial === 'limit') {
+    return `  output: ${summary.output} (partial: a --limit trial run; a run without --limit writes ${summary.outputPath})`;
+  }
+  if (summary.partial === 'stopped') {
+    return (
+      `  output: ${summary.output} (partial: ${formatCount(rows.written)} of ${formatCount(rows.total)} rows; only a ` +
+      `run that completes writes ${summary.outputPath}, and one there now is left as it was)`
+    );
+  }
+  return `  output: ${summary.output}`;
 }
 
 function batchLines(summary: RunSummary): string[] {

@@ -32,7 +32,8 @@ Examples:
 Exit codes: 0 all rows ok · 1 some rows failed or invalid · 2 usage or input error (nothing sent)
             3 the provider refused the run (bad key, unknown model) · 4 the --budget was reached
             5 --detach: batches submitted, run the same command again to collect them
-            130 interrupted (what was done is written)
+            7 the output could not be written (the answers are kept: run the same command again)
+            130 interrupted (what was done is written to <out>.partial.<ext>)
 `;
 
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
@@ -119,6 +120,7 @@ function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, tota
 }
 
 export function exitCodeFor(summary: RunSummary): number {
+  if (summary.outputError !== undefined) return EXIT.outputNotWritten;
   if (summary.batch?.detached) return EXIT.batchesPending;
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider') return EXIT.providerStopped;
