@@ -31,6 +31,8 @@ export interface TableWriterOptions {
   readonly columns: readonly OutputColumn[];
   /** Most rows in a Parquet row group; wide rows get fewer (see `planWrite`). @default 20480 */
   readonly maxRowGroupRows?: number;
+  /** DuckDB's memory limit for the first write, doubled by each retry. @default planned from the rows' widths */
+  readonly memoryLimitBytes?: number;
 }
 
 export interface TableWriter {
@@ -108,7 +110,16 @@ export function createTableWriter(options: TableWriterOptions): TableWriter {
       try {
         let shortfall: string | undefined;
         for (let attempt = 0; ; attempt++) {
-          const plan = planWrite(widths, options.format, { attempt, maxRowGroupRows: options.maxRowGroupRows });
+          const planned = planWrite(widths, {
+            format: options.format,
+            columns: options.columns.length,
+            attempt,
+            maxRowGroupRows: options.maxRowGroupRows,
+          });
+          const plan =
+            options.memoryLimitBytes === undefined
+              ? planned
+              : { ...planned, memoryLimitBytes: options.memoryLimitBytes * 2 ** attempt };
           try {
             await db.connection.run(`SET memory_limit = '${Math.ceil(plan.memoryLimitBytes / MiB)}MiB'`);
             await db.connection.run(copySql(staging, temporary, options, plan));
@@ -158,6 +169,8 @@ const BASE_MEMORY = 32 * MiB;
 const CHUNK_FACTOR = 8;
 /** A Parquet row group in memory, against its staged JSON size (2.8× measured at most). */
 const GROUP_FACTOR = 3;
+/** Each column's own buffers in the readers and writers (200 columns took 60 MiB more than 25). */
+const COLUMN_BYTES = 256 * 1024;
 /** The longest JSON line DuckDB reads by default (its buffers are twice this); a wider row raises it. */
 const MAX_OBJECT_BYTES = 16 * MiB;
 
@@ -179,13 +192,18 @@ export interface WritePlan {
  */
 export function planWrite(
   widths: Pick<RowWidths, 'maxWindow' | 'maxRow'>,
-  format: OutputFormat,
   options: {
+    readonly format: OutputFormat;
+    /** How many columns the output has. */
+    readonly columns: number;
+    /** 0 for the first write, 1 and 2 for the retries after a memory shortfall. */
     readonly attempt?: number;
     readonly maxRowGroupRows?: number | undefined;
+    /** @default 80% of the machine's memory, DuckDB's own default */
     readonly memoryCeiling?: number;
-  } = {},
+  },
 ): WritePlan {
+  const { format } = options;
   const attempt = options.attempt ?? 0;
   const maxObjectBytes = Math.max(MAX_OBJECT_BYTES, widths.maxRow + 1);
   const chunk = widths.maxWindow(CHUNK_ROWS);
@@ -201,7 +219,8 @@ export function planWrite(
     }
   }
   const group = format === 'parquet' ? widths.maxWindow(rowGroupRows + CHUNK_ROWS - 1) : 0;
-  const needed = BASE_MEMORY + 2 * maxObjectBytes + CHUNK_FACTOR * chunk + GROUP_FACTOR * group;
+  const needed =
+    BASE_MEMORY + 2 * maxObjectBytes + COLUMN_BYTES * options.columns + CHUNK_FACTOR * chunk + GROUP_FACTOR * group;
   const ceiling = options.memoryCeiling ?? totalmem() * 0.8;
   return { rowGroupRows, memoryLimitBytes: Math.min(needed * 2 ** attempt, ceiling), maxObjectBytes };
 }
