@@ -60,6 +60,24 @@ export async function writeReviewsCsv(path: string, rows: number): Promise<strin
   return path;
 }
 
+/** The README's example tickets. */
+export const EXAMPLE_TICKETS = resolve(import.meta.dirname, '../../examples/tickets.csv');
+
+/**
+ * A CSV of `rows` support tickets: the example tickets over and over, each body ending in its row number, so every
+ * row is its own request (the README's triage job at any scale).
+ */
+export async function writeTicketsCsv(path: string, rows: number): Promise<string> {
+  await duckdbRun(
+    `COPY (SELECT ticket_id || '-' || i AS ticket_id, created_at, channel, customer_tier, subject, ` +
+      `body || ' (ref ' || i || ')' AS body ` +
+      `FROM range(${rows}) r(i) JOIN (SELECT *, row_number() OVER () - 1 AS k FROM read_csv(${sqlString(EXAMPLE_TICKETS)})) t ` +
+      `ON t.k = i % (SELECT count(*) FROM read_csv(${sqlString(EXAMPLE_TICKETS)})) ORDER BY i) ` +
+      `TO ${sqlString(path)} (HEADER)`,
+  );
+  return path;
+}
+
 /** Every row of an output file (any format DuckDB reads), in file order, in DuckDB's JSON form. */
 export async function readRows(path: string): Promise<Record<string, unknown>[]> {
   const db = await openDuckDB();
