@@ -68,13 +68,25 @@ export const EXAMPLE_TICKETS = resolve(import.meta.dirname, '../../examples/tick
  * row is its own request (the README's triage job at any scale).
  */
 export async function writeTicketsCsv(path: string, rows: number): Promise<string> {
-  await duckdbRun(
-    `COPY (SELECT ticket_id || '-' || i AS ticket_id, created_at, channel, customer_tier, subject, ` +
-      `body || ' (ref ' || i || ')' AS body ` +
-      `FROM range(${rows}) r(i) JOIN (SELECT *, row_number() OVER () - 1 AS k FROM read_csv(${sqlString(EXAMPLE_TICKETS)})) t ` +
-      `ON t.k = i % (SELECT count(*) FROM read_csv(${sqlString(EXAMPLE_TICKETS)})) ORDER BY i) ` +
-      `TO ${sqlString(path)} (HEADER)`,
-  );
+  const tickets = await duckdbRows(`SELECT * FROM read_csv(${sqlString(EXAMPLE_TICKETS)}, all_varchar = true)`);
+  const names = Object.keys(tickets[0]!);
+  const field = (value: unknown) => {
+    const text = value === null ? '' : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const out = createWriteStream(path);
+  out.write(names.join(',') + '\n');
+  for (let i = 0; i < rows; i++) {
+    const ticket = tickets[i % tickets.length]!;
+    const row: Record<string, unknown> = {
+      ...ticket,
+      ticket_id: `${String(ticket['ticket_id'])}-${i}`,
+      body: `${String(ticket['body'])} (ref ${i})`,
+    };
+    if (!out.write(names.map((name) => field(row[name])).join(',') + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
   return path;
 }
 
