@@ -176,6 +176,25 @@ describe('writing the output table', () => {
     assert.deepEqual(groups.getRowsJson(), [['6144'], ['2048']]);
   });
 
+  test('JSONL of 4,000 long documents (6 KB of mixed-script text each) is written whole', async () => {
+    const path = join(dir, 'documents.jsonl');
+    const documentColumns: OutputColumn[] = [
+      { name: 'id', type: 'BIGINT', nested: false },
+      { name: 'document', type: 'VARCHAR', nested: false },
+      { name: 'tags', type: 'VARCHAR[]', nested: true },
+    ];
+    const paragraph = 'Le contrat prévoit une résiliation à tout moment — 解約はいつでも可能です. ';
+    const document = (i: number) => `${i}: ${paragraph.repeat(80)}`;
+    const writer = createTableWriter({ path, format: 'jsonl', columns: documentColumns });
+    for (let i = 0; i < 4000; i++) writer.append({ id: i, document: document(i), tags: ['contract', String(i % 7)] });
+    await writer.finish(db);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 4000);
+    for (const i of [0, 1234, 3999]) {
+      assert.deepEqual(JSON.parse(lines[i]!), { id: i, document: document(i), tags: ['contract', String(i % 7)] });
+    }
+  });
+
   test('a memory shortfall is retried with smaller row groups and more room, and says so', async () => {
     const path = join(dir, 'short.parquet');
     // A first limit too small for any group: the first write fails for want of memory, the retry fits.

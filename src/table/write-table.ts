@@ -185,7 +185,7 @@ export interface WritePlan {
 
 /**
  * How the staging file is turned into the output, from the widths of the rows it holds: row groups hold at most
- * ROW_GROUP_BYTES of staged JSON (20,480 rows of 400 bytes, 8,192 tickets with tags, one chunk of 1,536-float
+ * ROW_GROUP_BYTES of staged JSON (20,480 rows of 150 bytes, 6,144 triage tickets, one chunk of 1,536-float
  * vectors), so memory depends on how wide rows are, never on how many. The memory limit is a ceiling sized from
  * the same widths with room to spare, not a budget DuckDB fills. A later attempt (after a memory shortfall)
  * writes a group per chunk with twice the limit.
