@@ -68,10 +68,11 @@ export const EXAMPLE_TICKETS = resolve(import.meta.dirname, '../../examples/tick
  * row is its own request (the README's triage job at any scale).
  */
 export async function writeTicketsCsv(path: string, rows: number): Promise<string> {
+  // Every cell as text (or null), so each row is written back as it was read.
   const tickets = await duckdbRows(`SELECT * FROM read_csv(${sqlString(EXAMPLE_TICKETS)}, all_varchar = true)`);
   const names = Object.keys(tickets[0]!);
   const field = (value: unknown) => {
-    const text = value === null ? '' : String(value);
+    const text = typeof value === 'string' ? value : '';
     return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   const out = createWriteStream(path);
