@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { writeReviewsCsv } from '../test/helpers.js';
+import { writeReviewsCsv, writeTicketsCsv } from '../test/helpers.js';
 
 export const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
 
@@ -91,6 +91,17 @@ export async function reviewsTable(rows: number): Promise<string> {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(resolve(path, '..'), { recursive: true });
     await writeReviewsCsv(path, rows);
+  }
+  return path;
+}
+
+/** A support-tickets CSV of `rows` rows (the README's examples, each body numbered) under bench/results. */
+export async function ticketsTable(rows: number): Promise<string> {
+  const path = resolve(import.meta.dirname, `../../bench/results/tickets-${rows}.csv`);
+  if (!existsSync(path)) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(resolve(path, '..'), { recursive: true });
+    await writeTicketsCsv(path, rows);
   }
   return path;
 }

@@ -22,7 +22,10 @@ const job = ['run', 'examples/tickets.csv', '-p', 'examples/triage.md', '-s', 'e
 const output = ['-o', 'out/tickets.parquet'];
 
 let code;
+// A --limit run is a trial: it writes its rows to the partial file, and only a complete run writes the output.
+let written = 'out/tickets.parquet';
 if (model === undefined || model.startsWith('llama:')) {
+  written = 'out/tickets.partial.parquet';
   // A small model on a laptop CPU answers a few rows a second: the demo triages the first tickets only.
   const args = [...job, ...(model ? ['-m', model] : []), ...output, '--limit', String(LOCAL_ROWS)];
   console.log(`$ llmap ${args.join(' ')}\n`);
@@ -35,6 +38,7 @@ if (model === undefined || model.startsWith('llama:')) {
         'Meanwhile, the same job against `llmap sim`, a local stand-in for the OpenAI API:\n',
     );
     code = await runAgainstSimulator();
+    written = 'out/tickets.parquet';
   }
 } else {
   code = (await runCli([...job, '-m', model, ...output])).code;
@@ -44,9 +48,9 @@ if (code === 0 || code === 1) {
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   const reader = await db.runAndReadAll(
     `SELECT ticket_id, category, urgency, sentiment, contains_pii, left(summary, 40) AS summary, _status
-     FROM 'out/tickets.parquet' LIMIT 5`,
+     FROM '${written}' LIMIT 5`,
   );
-  console.log('\nFirst rows of out/tickets.parquet:');
+  console.log(`\nFirst rows of ${written}:`);
   console.table(reader.getRowObjectsJson());
   // A row that is `invalid` is a model's answer that broke the schema, kept in quarantine: not a failed demo.
   code = 0;

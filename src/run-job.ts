@@ -56,7 +56,9 @@ import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB, type DuckDB } from './table/duckdb.js';
 import { type Column, type Row } from './table/read-table.js';
 import { rowIdentity } from './table/row-identity.js';
-import { createTableWriter, type TableWriter } from './table/write-table.js';
+import { OutputWriteError } from './table/output-write-error.js';
+import { publishOutput, type Published } from './table/publish-output.js';
+import { createTableWriter, siblingPath, type TableWriter } from './table/write-table.js';
 
 /** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
 export function metaColumns(samples: number): OutputColumn[] {
@@ -105,7 +107,14 @@ export interface RunJobDeps {
 }
 
 export interface RunSummary {
+  /** Where the complete output goes: written only by a run that leaves no row of the job out (and no --limit). */
+  readonly outputPath: string;
+  /** The file this run wrote ('' when none): `outputPath` when complete, else its partial file. */
   readonly output: string;
+  /** Why `output` is `<name>.partial.<ext>` (the run was limited, or stopped early), leaving `outputPath` as it was. */
+  readonly partial?: 'limit' | 'stopped';
+  /** Why the output could not be written; every answer is in the run state, and the same command writes it. */
+  readonly outputError?: string;
   readonly quarantine: string | undefined;
   readonly stateDir: string;
   readonly rows: {
@@ -219,7 +228,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     // A local model starts loading now, while the table is opened and scanned.
     const opening = provider.open?.();
     opening?.catch(() => undefined);
-    db = await openDuckDB();
+    // Spills go beside the output (writable, and on the disk that takes the output), not into the working directory.
+    db = await openDuckDB({ tempDirectory: siblingPath(resolve(job.output.path), 'spill') });
     const source = await openJobSource(db, job);
     const answerCols =
       job.task.kind === 'embed'
@@ -330,14 +340,8 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       ? withCache(limited, { ...cacheOptions, notBefore: job.cache.read ? 0 : runStartedAt })
       : undefined;
 
-    const newWriter = () =>
-      createTableWriter({
-        path: job.output.path,
-        format: job.output.format,
-        columns,
-        // A vector is kilobytes a row (1,536 floats are 6 KB): smaller row groups keep the final COPY in memory.
-        ...(embedTask ? { rowGroupSize: 1024, memoryLimit: '256MB' } : {}),
-      });
+    // Row groups and DuckDB's memory for the final write are sized from the rows staged (see planWrite).
+    const newWriter = () => createTableWriter({ path: job.output.path, format: job.output.format, columns });
     const meta = (runState: RunState, stopReason?: string): RunMeta => ({
       output,
       model: `${job.model.provider}:${job.model.modelId}`,
@@ -496,27 +500,44 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     }
     const { result, writer, quarantine } = pass;
     const deferred = stats.deferred;
-    const written = writer && !detached && !(deferred > 0 && !result.stopped) ? await writer.finish(db) : undefined;
-    if (!written) {
+    let published: Published | undefined;
+    let outputError: string | undefined;
+    if (writer && quarantine && !detached && !(deferred > 0 && !result.stopped)) {
+      // The output's own name only for every row of the job (a late Ctrl-C that left none out included).
+      const complete = job.limit === undefined && writer.rowsWritten === stats.total;
+      try {
+        published = await publishOutput(db, writer, quarantine, output, complete);
+      } catch (error) {
+        // The answers are in the run state: the same command again writes the file, asking nothing.
+        if (!OutputWriteError.isInstance(error)) throw error;
+        outputError = error.message;
+      }
+    } else {
       writer?.abort();
       quarantine?.abort();
     }
-    const stopReason = detached
-      ? `detached: ${deferred.toLocaleString('en-US')} rows wait for provider batches`
-      : result.stopped && result.stopped.kind !== 'interrupted'
-        ? result.stopped.message
-        : result.stopped?.kind;
+    const written = published?.path;
+    const stopReason = outputError
+      ? `output not written: ${outputError}`
+      : detached
+        ? `detached: ${deferred.toLocaleString('en-US')} rows wait for provider batches`
+        : result.stopped && result.stopped.kind !== 'interrupted'
+          ? result.stopped.message
+          : result.stopped?.kind;
     const runUsd = price ? costOfPaid(price, stats) : undefined;
-    await checkpoint(result.stopped || detached ? 'stopped' : 'finished', stopReason);
+    await checkpoint(result.stopped || detached || outputError ? 'stopped' : 'finished', stopReason);
     if (batchStore && written && !result.stopped) batchStore.prune();
     const batchCounts = batchStore?.counts();
     return {
+      outputPath: output,
       output: written ?? '',
-      quarantine: written ? quarantine?.finish() : undefined,
+      ...(published?.partial ? { partial: job.limit === undefined ? 'stopped' : 'limit' } : {}),
+      ...(outputError === undefined ? {} : { outputError }),
+      quarantine: published?.quarantine,
       stateDir: job.state.dir,
       rows: {
         total: stats.total,
-        written: written ? writer!.rowsWritten : 0,
+        written: published?.rows ?? 0,
         ok: stats.ok,
         failed: stats.failed,
         invalid: stats.invalid,
@@ -530,7 +551,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       elapsedMs: now() - stats.startedAt,
       stopped: result.stopped,
       warnings,
-      notes: [...providerNotes, ...vectors.notes()],
+      notes: [...providerNotes, ...vectors.notes(), ...(published?.notes ?? [])],
       ...(price && runUsd !== undefined
         ? {
             cost: {

@@ -69,6 +69,37 @@ export async function writeReviewsCsv(path: string, rows: number): Promise<strin
   return path;
 }
 
+/** The README's example tickets. */
+export const EXAMPLE_TICKETS = resolve(import.meta.dirname, '../../examples/tickets.csv');
+
+/**
+ * A CSV of `rows` support tickets: the example tickets over and over, each body ending in its row number, so every
+ * row is its own request (the README's triage job at any scale).
+ */
+export async function writeTicketsCsv(path: string, rows: number): Promise<string> {
+  // Every cell as text (or null), so each row is written back as it was read.
+  const tickets = await duckdbRows(`SELECT * FROM read_csv(${sqlString(EXAMPLE_TICKETS)}, all_varchar = true)`);
+  const names = Object.keys(tickets[0]!);
+  const field = (value: unknown) => {
+    const text = typeof value === 'string' ? value : '';
+    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const out = createWriteStream(path);
+  out.write(names.join(',') + '\n');
+  for (let i = 0; i < rows; i++) {
+    const ticket = tickets[i % tickets.length]!;
+    const row: Record<string, unknown> = {
+      ...ticket,
+      ticket_id: `${String(ticket['ticket_id'])}-${i}`,
+      body: `${String(ticket['body'])} (ref ${i})`,
+    };
+    if (!out.write(names.map((name) => field(row[name])).join(',') + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
+
 /** Every row of an output file (any format DuckDB reads), in file order, in DuckDB's JSON form. */
 export async function readRows(path: string): Promise<Record<string, unknown>[]> {
   const db = await openDuckDB();

@@ -1,6 +1,8 @@
-// Ctrl-C stops dispatching, lets in-flight requests finish, writes what is done in order, and says so.
+// Ctrl-C stops dispatching, lets in-flight requests finish, writes what is done in order to the partial file (the
+// output's own name is only ever a complete run's), and says so.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +13,7 @@ let sim: SimServer;
 before(async () => (sim = await startSim({ port: 0, latencyMs: 100 })));
 after(() => sim.close());
 
-test('SIGINT: exit 130, the finished rows are written in input order, the rest are not', async () => {
+test('SIGINT: exit 130, the finished rows are written in input order to the partial file, the rest are not', async () => {
   const dir = tempDir('interrupt');
   const input = await writeReviewsCsv(join(dir, 'in.csv'), 5000);
   const out = join(dir, 'out.parquet');
@@ -35,7 +37,8 @@ test('SIGINT: exit 130, the finished rows are written in input order, the rest a
   assert.equal(result.code, 130, result.stderr);
   assert.match(result.stderr, /stopping: no new requests/);
   assert.match(result.stdout, /interrupted: [\d,]+ rows were not processed/);
-  const rows = await readRows(out);
+  assert.equal(existsSync(out), false, 'no complete output: the run did not complete');
+  const rows = await readRows(join(dir, 'out.partial.parquet'));
   assert.ok(rows.length >= 40 && rows.length < 5000, `wrote ${rows.length}`);
   assert.deepEqual(
     rows.map((r) => Number(r['id'])),

@@ -41,7 +41,7 @@ describe('rate limits, estimate and budget against llmap sim', () => {
       assert.equal(stats.byStatus['200'], 300);
       // 300 requests at 50 a second take at least 5 seconds: the limit was kept, not merely survived.
       assert.ok(seconds >= 5, `${seconds} s`);
-      assert.equal((await readRows(join(dir, 'limited.parquet'))).length, 300);
+      assert.equal((await readRows(join(dir, 'limited.partial.parquet'))).length, 300); // --limit: a partial file
     } finally {
       await limited.close();
     }

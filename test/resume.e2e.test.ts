@@ -159,6 +159,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
         additionalProperties: false,
       });
     const out = join(dir, 'recheck.parquet');
+    const written = join(dir, 'recheck.partial.parquet'); // where a --limit run writes
     const job = (maxLength: number) =>
       runCli(
         ['run', input, '-p', 'Note on {{text}}', '-s', schema(maxLength), '-m', 'openai:gpt-4o-mini'].concat([
@@ -178,14 +179,14 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     assert.equal(looser.code, 0, looser.stderr);
     assert.match(looser.stderr, /the job changed since the last run \(schema\)/);
     assert.equal(sim.stats().requests, 0);
-    assert.ok((await readRows(out)).every((r) => r['_status'] === 'ok' && r['_cached'] === true));
+    assert.ok((await readRows(written)).every((r) => r['_status'] === 'ok' && r['_cached'] === true));
 
     // Too tight for every note: each row's cached answer fails the new check and gets one (paid) repair turn; the
     // first requests are not asked again.
     const tighter = await job(1);
     assert.equal(tighter.code, 1, tighter.stderr);
     assert.equal(sim.stats().requests, 50);
-    assert.ok((await readRows(out)).every((r) => r['_status'] === 'invalid'));
+    assert.ok((await readRows(written)).every((r) => r['_status'] === 'invalid'));
   });
 
   test('rows added to the input are asked, rows removed are dropped, the rest are kept', async () => {
@@ -233,7 +234,7 @@ describe('re-runs, replay and changed jobs against llmap sim', () => {
     const result = await run(out, '--samples', '3', '--limit', '20', '--temperature', '1');
     assert.equal(result.code, 0, result.stderr);
     assert.equal(sim.stats().requests, 60);
-    const rows = await readRows(out);
+    const rows = await readRows(join(dir, 'samples.partial.parquet')); // where a --limit run writes
     assert.deepEqual(
       rows.map((r) => [Number(r['id']), r['_sample']]),
       Array.from({ length: 60 }, (_, i) => [Math.floor(i / 3), i % 3]),

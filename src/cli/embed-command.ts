@@ -23,7 +23,7 @@ With -m llama:<file.gguf> a local model embeds the texts, with no key and no net
 Output: the input columns, an "embedding" column (FLOAT[], one vector per row, the same length for every row), and
 the status and audit columns of \`llmap run\`.
 
-${exitCodesHelp([0, 1, 2, 3, 70, 130])}`;
+${exitCodesHelp([0, 1, 2, 3, 7, 70, 130])}`;
 
 export function embedCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   const command = argv.filter((arg) => arg !== '--fresh');

@@ -16,9 +16,12 @@ export const EXIT = {
   batchesPending: 5,
   /** llmap eval / compare: a --gate failed (the table says which); the scores were computed and written. */
   gatesFailed: 6,
+  /** The output file could not be written (a full disk, say); every answer is in the run state, and the same
+   * command again writes it without asking anything. */
+  outputNotWritten: 7,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
-  /** Interrupted (Ctrl-C): what was done is written. */
+  /** Interrupted (Ctrl-C): what was done is written to the partial file. */
   interrupted: 130,
 } as const;
 
@@ -29,12 +32,13 @@ const MEANING: Record<ExitCode, string> = {
   0: 'every row ok',
   1: 'the run finished, but some rows are failed or invalid',
   2: 'usage, configuration or input error (nothing was sent)',
-  3: 'the provider refused the run (bad key, unknown model, the same refusal on the first rows) or was down longer than --max-outage: stopped; rows not answered are left for the next run',
-  4: 'the --budget was reached: what was done is written; run again with a larger budget',
+  3: 'the provider refused the run (bad key, unknown model, the same refusal on the first rows) or was down longer than --max-outage: stopped; what was done is written to <out>.partial.<ext>, rows not answered are left for the next run',
+  4: 'the --budget was reached: what was done is written to <out>.partial.<ext>; run again with a larger budget',
   5: '--detach: batches submitted; run the same command again to collect them',
   6: 'a --gate failed (the scores were computed and written)',
+  7: 'the output could not be written (every answer is kept): fix the cause and run the same command again',
   70: 'internal error (a bug in llmap): please report it',
-  130: 'interrupted (Ctrl-C): what was done is written',
+  130: 'interrupted (Ctrl-C): what was done is written to <out>.partial.<ext>',
 };
 
 /** The "Exit codes:" block of a command's --help: every code it can return, one per line. */

@@ -39,6 +39,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       4,
       [5, 'run --detach: batches submitted; run the same command again to collect them'],
       [6, 'eval, compare: a --gate failed (the scores were computed and written)'],
+      [7, 'run, embed: the output could not be written (every answer is kept): run the same command again'],
       70,
       130,
     ])}`,

@@ -4,6 +4,7 @@ import type { RunSummary } from '../run-job.js';
 import { renderSummary } from './render-summary.js';
 
 const summary = (overrides: Partial<RunSummary> = {}): RunSummary => ({
+  outputPath: '/data/out.parquet',
   output: '/data/out.parquet',
   quarantine: undefined,
   stateDir: '/data/.llmap/out.parquet',

@@ -20,7 +20,7 @@ export function renderSummary(summary: RunSummary): string {
             `--max-tokens N or max_tokens: N in the prompt's front matter`,
         ]
       : []),
-    `  output: ${summary.output || 'not written yet (rows wait for batches)'}`,
+    outputLine(summary),
     ...summary.notes.map((note) => `  ${note}`),
   ];
   if (summary.outages) {
@@ -31,6 +31,12 @@ export function renderSummary(summary: RunSummary): string {
   }
   if (summary.batch) lines.push(...batchLines(summary));
   if (summary.quarantine) lines.push(`  quarantine: ${summary.quarantine} (${formatCount(rows.invalid)} rows)`);
+  if (summary.outputError !== undefined) {
+    lines.push(
+      `  resume: every answer is in the run state (${summary.stateDir}); fix the cause and run the same command ` +
+        'again to write the output (nothing is asked again)',
+    );
+  }
   if (summary.stopped?.kind === 'interrupted') {
     lines.push(`  interrupted: ${formatCount(rows.total - rows.written)} rows were not processed`);
     lines.push(`  resume: run the same command again (state in ${summary.stateDir})`);
@@ -75,6 +81,25 @@ function tokensLine(summary: RunSummary): string {
     `  tokens paid: ${counts} · $${cost.runUsd.toFixed(4)} ` +
     `(job so far $${cost.jobUsd.toFixed(4)}${unpriced}, prices of ${cost.pricesAsOf})`
   );
+}
+
+/** Where the rows went. A partial file says so, and names the output only a complete run writes. */
+function outputLine(summary: RunSummary): string {
+  const { rows } = summary;
+  if (summary.outputError !== undefined) return `  output: not written: ${summary.outputError}`;
+  if (!summary.output) {
+    return summary.stopped ? '  output: none (no row was done)' : '  output: not written yet (rows wait for batches)';
+  }
+  if (summary.partial === 'limit') {
+    return `  output: ${summary.output} (partial: a --limit trial run; a run without --limit writes ${summary.outputPath})`;
+  }
+  if (summary.partial === 'stopped') {
+    return (
+      `  output: ${summary.output} (partial: ${formatCount(rows.written)} of ${formatCount(rows.total)} rows; only a ` +
+      `run that completes writes ${summary.outputPath}, and one there now is left as it was)`
+    );
+  }
+  return `  output: ${summary.output}`;
 }
 
 function batchLines(summary: RunSummary): string[] {

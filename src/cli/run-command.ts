@@ -35,7 +35,7 @@ ANTHROPIC_BASE_URL=http://127.0.0.1:8787 they run against \`llmap sim --port 878
   llmap run examples/tickets.csv -p examples/triage.md -m openai:meta-llama/Llama-3.1-8B-Instruct \\
     --base-url http://127.0.0.1:8787/v1 --base-url http://127.0.0.1:8788/v1 -o out/tickets.csv
 
-${exitCodesHelp([0, 1, 2, 3, 4, 5, 70, 130])}`;
+${exitCodesHelp([0, 1, 2, 3, 4, 5, 7, 70, 130])}`;
 
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
@@ -135,6 +135,7 @@ function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, tota
 }
 
 export function exitCodeFor(summary: RunSummary): number {
+  if (summary.outputError !== undefined) return EXIT.outputNotWritten;
   if (summary.batch?.detached) return EXIT.batchesPending;
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider' || summary.stopped?.kind === 'outage') return EXIT.providerStopped;

@@ -11,6 +11,7 @@ import { loadPromptSource } from '../prompt/prompt-file.js';
 import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
 import { isModelUri } from '../providers/llama/llama-model.js';
 import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
+import { partialPathFor } from '../table/publish-output.js';
 import { outputFormatOf } from '../table/write-table.js';
 import { InputError } from './input-error.js';
 import type { Job, ModelSpec, ProviderName } from './job.js';
@@ -51,6 +52,12 @@ export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpos
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(env));
   if (input.kind === 'file' && resolve(input.path) === resolve(output.path)) {
     throw new InputError(`--out ${output.path} is the input file: write the answers to another file`);
+  }
+  if (input.kind === 'file' && resolve(input.path) === resolve(partialPathFor(output.path))) {
+    throw new InputError(
+      `the input ${input.path} is where a stopped or --limit run of --out ${output.path} writes its partial ` +
+        'output: copy it to another name first',
+    );
   }
   const replay = options.replay ?? false;
   const sends = (purpose.sends ?? true) && !replay;

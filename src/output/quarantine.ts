@@ -17,8 +17,11 @@ export interface QuarantineEntry {
 export interface Quarantine {
   add(entry: QuarantineEntry): void;
   readonly count: number;
-  /** Publishes the file if anything was quarantined; resolves with its path, or undefined. */
-  finish(): string | undefined;
+  /**
+   * Publishes the file beside `outputPath` (default: the output it was created for) if anything was quarantined,
+   * and removes an older one there if not; resolves with its path, or undefined.
+   */
+  finish(outputPath?: string): string | undefined;
   abort(): void;
 }
 
@@ -27,8 +30,7 @@ export function quarantinePathFor(outputPath: string): string {
 }
 
 export function createQuarantine(outputPath: string): Quarantine {
-  const path = quarantinePathFor(outputPath);
-  const temporary = siblingPath(path, 'tmp');
+  const temporary = siblingPath(quarantinePathFor(outputPath), 'tmp');
   let fd: number | undefined;
   let count = 0;
   const close = () => {
@@ -44,7 +46,8 @@ export function createQuarantine(outputPath: string): Quarantine {
     get count() {
       return count;
     },
-    finish() {
+    finish(publishedOutput = outputPath) {
+      const path = quarantinePathFor(publishedOutput);
       close();
       if (count === 0) {
         rmSync(path, { force: true });

@@ -1,5 +1,5 @@
 // One DuckDB instance per job, in memory, shared by the reader and the writer. Its memory is capped so a
-// large table streams through it rather than into it.
+// large table streams through it rather than into it; what does not fit spills to a temporary directory.
 
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
@@ -8,10 +8,23 @@ export interface DuckDB {
   close(): void;
 }
 
-export async function openDuckDB(options: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDB> {
+export interface DuckDBOptions {
+  /** @default '128MB' */
+  readonly memoryLimit?: string;
+  /** @default 1 */
+  readonly threads?: number;
+  /**
+   * Where DuckDB spills what does not fit in its memory limit (created on first use, removed on close).
+   * @default DuckDB's own: `.tmp` in the working directory
+   */
+  readonly tempDirectory?: string;
+}
+
+export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDB> {
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit ?? '128MB',
     threads: String(options.threads ?? 1),
+    ...(options.tempDirectory === undefined ? {} : { temp_directory: options.tempDirectory }),
   });
   const connection = await instance.connect();
   return {
@@ -27,6 +40,14 @@ export async function openDuckDB(options: { memoryLimit?: string; threads?: numb
 export async function describeRelation(db: DuckDB, relation: string): Promise<{ name: string; type: string }[]> {
   const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
   return reader.getRowsJson().map((row) => ({ name: row[0] as string, type: row[1] as string }));
+}
+
+/**
+ * Whether DuckDB failed for want of memory. The node API does not expose the C API's error type, so this reads
+ * the type's name, which DuckDB puts first in every message (`Out of Memory Error: failed to pin block ...`).
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Out of Memory Error');
 }
 
 /** A string as an SQL literal. */
