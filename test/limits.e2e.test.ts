@@ -98,7 +98,7 @@ describe('rate limits, estimate and budget against llmap sim', () => {
       const summary = JSON.parse(result.stdout) as { rows: { ok: number; failed: number } };
       assert.deepEqual([summary.rows.ok, summary.rows.failed], [100, 0]);
       // Rows asked more than once: their 429s are counted in `_attempts`, and none failed the row.
-      const rows = await readRows(join(dir, 'shared.parquet'));
+      const rows = await readRows(join(dir, 'shared.partial.parquet'));
       assert.ok(rows.filter((row) => Number(row['_attempts']) > 1).length > 0, 'llmap met 429s and asked again');
     } finally {
       neighbourRunning = false;

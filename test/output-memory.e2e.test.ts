@@ -34,7 +34,7 @@ test("the README's triage job over 50,000 varied tickets writes its Parquet outp
   const out = join(dir, 'triage.parquet');
   const result = await runCli(triage(input, out), { LLMAP_CACHE_DIR: join(dir, 'cache') });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /50,000 of 50,000 rows written/);
+  assert.match(result.stdout, /50,000 of 50,000 rows written/);
   assert.equal((await readColumnTypes(out))['tags'], 'VARCHAR[]');
   const [summary] = await duckdbRows(
     `SELECT count(*)::INTEGER AS rows, count(*) FILTER (WHERE _status = 'ok')::INTEGER AS ok,
@@ -62,12 +62,12 @@ test('an output that cannot be written keeps every answer: the same command agai
   sim.resetStats();
   const failed = await runCli(triage(input, out), env);
   assert.equal(failed.code, 7, failed.stderr);
-  assert.match(failed.stderr, /300 rows written|0 of 300 rows written/);
+  assert.match(failed.stdout, /300 rows written|0 of 300 rows written/);
   assert.match(
-    failed.stderr,
+    failed.stdout,
     new RegExp(`output: not written: ${out.replaceAll('.', '\\.')} could not be written: .*`),
   );
-  assert.match(failed.stderr, /resume: every answer is in the run state .*run the same command again/);
+  assert.match(failed.stdout, /resume: every answer is in the run state .*run the same command again/);
   assert.equal(sim.stats().requests, 300);
   const status = await runCli(['status', join(dir, '.llmap', 'triage.parquet'), '--no-poll'], env);
   assert.match(status.stdout, /stopped \(output not written: /);
@@ -77,7 +77,7 @@ test('an output that cannot be written keeps every answer: the same command agai
   const again = await runCli(triage(input, out), env);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(sim.stats().requests, 0, 'no request was sent again');
-  assert.match(again.stderr, /300 from the run state · 0 from the cache · 0 asked/);
+  assert.match(again.stdout, /300 from the run state · 0 from the cache · 0 asked/);
   const rows = await duckdbRows(`SELECT ticket_id, _status FROM '${out}'`);
   assert.equal(rows.length, 300);
   assert.ok(rows.every((r) => r['_status'] === 'ok'));

@@ -72,7 +72,7 @@ test('Ctrl-C over a complete output: it is left as it was, the done rows go to t
     "the new prompt's answers",
   );
   assert.match(
-    stopped.stderr,
+    stopped.stdout,
     new RegExp(
       `output: ${escaped(partial)} \\(partial: ${rows.length} of 1,000 rows; only a run that completes writes ` +
         `${escaped(out)}, and one there now is left as it was\\)`,
@@ -88,7 +88,7 @@ test('Ctrl-C over a complete output: it is left as it was, the done rows go to t
   assert.deepEqual(ids(complete), firstIds(ROWS));
   assert.ok(complete.every((r) => !oldHashes.has(r['_prompt_hash'])));
   assert.equal(existsSync(partial), false, 'the stale partial file is removed');
-  assert.match(finished.stderr, new RegExp(`output: ${escaped(out)}\\n`));
+  assert.match(finished.stdout, new RegExp(`output: ${escaped(out)}\\n`));
 });
 
 test('--limit is a trial run: its rows go to the partial file, never over the complete output', async () => {
@@ -99,7 +99,7 @@ test('--limit is a trial run: its rows go to the partial file, never over the co
   assert.equal(digest(out), before, 'the complete output is untouched');
   assert.deepEqual(ids(await readRows(partial)), firstIds(50));
   assert.match(
-    trial.stderr,
+    trial.stdout,
     new RegExp(
       `output: ${escaped(partial)} \\(partial: a --limit trial run; a run without --limit writes ${escaped(out)}\\)`,
     ),
