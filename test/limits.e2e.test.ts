@@ -91,12 +91,12 @@ describe('rate limits, estimate and budget against llmap sim', () => {
     })();
     try {
       const result = await runCli(
-        [...job(shared.url, 'shared.parquet', '--limit', '100', '--max-attempts', '1'), '--json'],
+        [...job(shared.url, 'shared.parquet', '--limit', '50', '--max-attempts', '1'), '--json'],
         env,
       );
       assert.equal(result.code, 0, result.stderr);
       const summary = JSON.parse(result.stdout) as { rows: { ok: number; failed: number } };
-      assert.deepEqual([summary.rows.ok, summary.rows.failed], [100, 0]);
+      assert.deepEqual([summary.rows.ok, summary.rows.failed], [50, 0]);
       // Rows asked more than once: their 429s are counted in `_attempts`, and none failed the row.
       const rows = await readRows(join(dir, 'shared.partial.parquet'));
       assert.ok(rows.filter((row) => Number(row['_attempts']) > 1).length > 0, 'llmap met 429s and asked again');

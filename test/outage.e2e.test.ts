@@ -101,7 +101,8 @@ describe('a provider that is down', () => {
       const out = 'long-outage.parquet';
       const run = startCli(job(`${sim.url}/v1`, out, '--concurrency', '16', '--max-outage', '1s'));
       await waitFor(() => sim.stats().requests >= 300);
-      sim.down(4000);
+      // 503s, so that no answer already on its way is cut off (see above): whatever was answered is not asked again.
+      sim.down(4000, '503');
       const downAt = Date.now();
       const stopped = await run.done;
       assert.equal(stopped.code, 3, stopped.stderr);
