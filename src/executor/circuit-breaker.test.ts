@@ -49,6 +49,17 @@ describe('circuit breaker', () => {
     b.close();
   });
 
+  test('rows that shared one failed call (an embeddings request of many texts) count as one fault', () => {
+    const { breaker: b } = breaker();
+    b.answered(before);
+    const shared = status(500);
+    for (let row = 0; row < 64; row++) b.failed(shared, before);
+    assert.equal(b.isOpen, false, 'one 500 for a request of 64 texts is not an outage');
+    for (let i = 0; i < 4; i++) b.failed(status(500), before);
+    assert.equal(b.isOpen, true, 'five failed calls in a row are');
+    b.close();
+  });
+
   test('while open, one call at a time probes and the others wait; the first answer frees them all', async () => {
     const { breaker: b, events } = breaker();
     for (let i = 0; i < 5; i++) b.failed(refused(), before);

@@ -57,6 +57,8 @@ export class CircuitBreaker {
   #everAnswered = false;
   #consecutive = 0;
   readonly #recent: boolean[] = [];
+  /** Errors already counted: rows that shared one call (embeddings pack many texts a request) share its error. */
+  readonly #counted = new WeakSet<object>();
   #probeOut = false;
   #nextProbeAt = 0;
   #probeDelayMs = FIRST_PROBE_MS;
@@ -122,6 +124,9 @@ export class CircuitBreaker {
       else if (probe) this.#changed();
       return;
     }
+    // One failed call is one fault, however many rows were waiting on it.
+    if (this.#counted.has(error as object)) return;
+    this.#counted.add(error as object);
     const now = this.#options.now();
     this.#lastError = error as ApiCallError;
     this.#failingSince ??= now;
