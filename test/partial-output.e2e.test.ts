@@ -92,7 +92,7 @@ test('Ctrl-C over a complete output: it is left as it was, the done rows go to t
 });
 
 test('--limit is a trial run: its rows go to the partial file, never over the complete output', async () => {
-  const { out, run, partial, digest: before } = await completeOutput('limit');
+  const { dir, out, run, partial, digest: before } = await completeOutput('limit');
   sim.resetStats();
   const trial = await run(OLD_PROMPT, '--limit', '50');
   assert.equal(trial.code, 0, trial.stderr);
@@ -105,6 +105,11 @@ test('--limit is a trial run: its rows go to the partial file, never over the co
     ),
   );
   assert.equal(sim.stats().requests, 0, 'the trial rows came from the run state');
+  const status = await runCli(['status', join(dir, '.llmap', 'labels.parquet')]);
+  assert.match(
+    status.stdout,
+    new RegExp(`\\n {2}partial: {3}${escaped(partial)} \\(the rows of a run that did not complete`),
+  );
 
   const full = await run(OLD_PROMPT);
   assert.equal(full.code, 0, full.stderr);

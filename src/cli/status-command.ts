@@ -57,6 +57,11 @@ export function renderStatus(status: RunStatus): string {
   }[status.activity];
   lines.push(
     `  output:    ${meta.output}`,
+    ...(status.partial
+      ? [
+          `  partial:   ${status.partial} (the rows of a run that did not complete; the output is written when one does)`,
+        ]
+      : []),
     `  state:     ${activity}`,
     `  rows:      ${formatCount(counts.entries)} of ${formatCount(meta.rowsTotal)} recorded · ok ${formatCount(counts.ok)} · ` +
       `failed ${formatCount(counts.failed)} · invalid ${formatCount(counts.invalid)}`,

@@ -9,6 +9,7 @@ import { BATCHES_FILE, openSqliteBatches } from '../store/sqlite/sqlite-batches.
 import { isAlive } from '../store/run-state.js';
 import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
 import { StateError } from '../store/state-error.js';
+import { partialPathFor } from '../table/publish-output.js';
 
 export interface RunStatus {
   readonly dir: string;
@@ -18,6 +19,8 @@ export interface RunStatus {
   readonly activity: 'running' | 'stopped' | 'finished' | 'unknown';
   /** Batch mode: the job's provider batches, and the live ones as of the last poll. */
   readonly batches?: { readonly counts: BatchCounts; readonly live: readonly BatchRecord[] };
+  /** The partial file a stopped or --limit run left beside the output, when there is one. */
+  readonly partial?: string;
 }
 
 /** The run directories under `dir`: `dir` itself when it holds a ledger, else its subdirectories that do. */
@@ -37,7 +40,15 @@ export async function readRunStatus(dir: string): Promise<RunStatus> {
   try {
     const meta = await ledger.readMeta();
     const counts = await ledger.counts();
-    return { dir, meta, counts, activity: activityOf(meta), ...readBatches(dir) };
+    const partial = meta ? partialPathFor(meta.output) : undefined;
+    return {
+      dir,
+      meta,
+      counts,
+      activity: activityOf(meta),
+      ...readBatches(dir),
+      ...(partial && existsSync(partial) ? { partial } : {}),
+    };
   } finally {
     await ledger.close();
   }
