@@ -1,0 +1,118 @@
+// An answered row as the output has it: the input columns, then the answer's, then the status and audit columns.
+
+import type { RowOutcome } from '../executor/answer-row.js';
+import type { RowRef } from '../executor/run-pipeline.js';
+import { InputError } from '../job/input-error.js';
+import type { Column, Row } from '../table/read-table.js';
+import type { OutputColumn } from './answer-columns.js';
+import { fromBase64 } from './vector-text.js';
+
+/** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
+export function metaColumns(samples: number): OutputColumn[] {
+  const column = (name: string, type: string): OutputColumn => ({ name, type, nested: false });
+  return [
+    column('_status', 'VARCHAR'),
+    column('_error', 'VARCHAR'),
+    column('_row_id', 'VARCHAR'),
+    ...(samples > 1 ? [column('_sample', 'INTEGER')] : []),
+    column('_attempts', 'INTEGER'),
+    column('_latency_ms', 'BIGINT'),
+    column('_input_tokens', 'BIGINT'),
+    column('_output_tokens', 'BIGINT'),
+    column('_model', 'VARCHAR'),
+    column('_cached', 'BOOLEAN'),
+    column('_request_key', 'VARCHAR'),
+    column('_prompt_hash', 'VARCHAR'),
+    column('_provider_request_id', 'VARCHAR'),
+    column('_finished_at', 'TIMESTAMP'),
+  ];
+}
+
+/** Input columns, then the answer's, then the status and audit columns; a clash is an input error, never a silent
+ * overwrite. */
+export function outputColumns(
+  input: readonly Column[],
+  answer: readonly OutputColumn[],
+  meta: readonly OutputColumn[],
+): OutputColumn[] {
+  const inputCols: OutputColumn[] = input.map((c) => ({
+    name: c.name,
+    type: c.type,
+    nested: /^(STRUCT|MAP|JSON|UNION)|\]$/.test(c.type),
+  }));
+  const taken = new Set(input.map((c) => c.name));
+  for (const column of [...answer, ...meta]) {
+    if (taken.has(column.name)) {
+      throw new InputError(
+        `output column "${column.name}" would overwrite the input column of the same name; rename it in the schema, or ` +
+          `select the input columns with --sql "SELECT ... AS other_name FROM ..."`,
+      );
+    }
+    taken.add(column.name);
+  }
+  return [...inputCols, ...answer, ...meta];
+}
+
+/** The output row of a task's outcome (the input row object itself, when each input row has one task). */
+export function outputRow(
+  task: RowRef,
+  outcome: RowOutcome,
+  answerNames: readonly string[],
+  structured: boolean,
+  withSample: boolean,
+): Row {
+  // With several samples, one input row object is shared by its tasks: each gets a copy.
+  const out: Record<string, unknown> = withSample ? { ...task.row } : task.row;
+  if (outcome.answer !== undefined) {
+    if (structured) {
+      const answer = outcome.answer as Record<string, unknown>;
+      for (const name of answerNames) out[name] = answer[name];
+    } else {
+      out[answerNames[0]!] = outcome.answer;
+    }
+  }
+  out['_status'] = outcome.status;
+  out['_error'] = outcome.error;
+  out['_row_id'] = task.rowId;
+  if (withSample) out['_sample'] = task.sample;
+  out['_attempts'] = outcome.attempts;
+  out['_latency_ms'] = Math.round(outcome.latencyMs);
+  out['_input_tokens'] = outcome.inputTokens;
+  out['_output_tokens'] = outcome.outputTokens;
+  out['_model'] = outcome.model || undefined;
+  out['_cached'] = outcome.cached;
+  out['_request_key'] = task.key;
+  out['_prompt_hash'] = task.promptHash;
+  out['_provider_request_id'] = outcome.providerRequestId;
+  out['_finished_at'] = new Date(outcome.finishedAt).toISOString();
+  return out as Row;
+}
+
+/** Embeddings arrive as base64 float32 text (cache, ledger) and are written as a FLOAT[] column. */
+export function vectorOutput(normalize: boolean) {
+  const dimensions = new Map<number, number>();
+  return {
+    output(outcome: RowOutcome): RowOutcome {
+      const vector = fromBase64(outcome.answer as string);
+      dimensions.set(vector.length, (dimensions.get(vector.length) ?? 0) + 1);
+      if (normalize) normalizeVector(vector);
+      return { ...outcome, answer: Array.from(vector) as unknown as string };
+    },
+    notes(): string[] {
+      if (dimensions.size === 0) return [];
+      const sizes = [...dimensions.keys()];
+      return [
+        sizes.length === 1
+          ? `embedding dimension ${sizes[0]}${normalize ? ' (normalized to length 1)' : ''}`
+          : `embedding dimensions differ between rows: ${sizes.join(', ')}`,
+      ];
+    },
+  };
+}
+
+function normalizeVector(vector: Float32Array): void {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm;
+}
