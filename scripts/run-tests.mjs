@@ -3,6 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ensurePackages } from './ensure-packages.mjs';
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -13,6 +14,7 @@ function find(dir, out = []) {
   return out;
 }
 
+ensurePackages();
 const files = [...find('dist/src'), ...find('dist/test')].sort();
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
