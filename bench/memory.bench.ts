@@ -19,6 +19,20 @@ const REVIEW_SCHEMA = JSON.stringify({
 const ENTITY_SCHEMA = JSON.stringify({
   type: 'object',
   properties: {
+    triageJsonl: {
+      name: 'triage JSONL',
+      table: ticketsTable,
+      args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
+      model: 'openai:gpt-4o-mini',
+      extension: 'jsonl',
+    },
+    triageCsv: {
+      name: 'triage CSV',
+      table: ticketsTable,
+      args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
+      model: 'openai:gpt-4o-mini',
+      extension: 'csv',
+    },
     entities: {
       type: 'array',
       maxItems: 6,
@@ -47,6 +61,8 @@ interface MemoryJob {
   readonly command?: 'run' | 'embed';
   readonly args: readonly string[];
   readonly model: string;
+  /** The output's format. @default 'parquet' */
+  readonly extension?: 'parquet' | 'jsonl' | 'csv';
 }
 
 const JOBS: Record<string, MemoryJob> = {
@@ -93,6 +109,12 @@ export async function memoryShapesBench(): Promise<string[]> {
   ];
 }
 
+/** The README's triage job (its `tags` list) to JSONL and to CSV (the list as JSON text), at 100,000 and 1,000,000
+ * rows: the writer's plan and retry are the same as Parquet's, its memory is per chunk rather than per row group. */
+export async function memoryFormatsBench(): Promise<string[]> {
+  return measureJobs([JOBS['triageJsonl']!, JOBS['triageCsv']!], [100_000, 1_000_000]);
+}
+
 async function measureJobs(jobs: readonly MemoryJob[], sizes: readonly number[]): Promise<string[]> {
   const lines: string[] = [];
   const sim = await startSimProcess();
@@ -124,7 +146,8 @@ async function measureJobs(jobs: readonly MemoryJob[], sizes: readonly number[])
 async function measureRun(sim: SimProcess, job: MemoryJob, rows: number) {
   const input = await job.table(rows);
   const results = join(import.meta.dirname, '../../bench/results');
-  const out = join(results, `memory-${job.name.replace(/\W+/g, '-')}-${rows}.parquet`);
+  const file = `memory-${job.name.replace(/\W+/g, '-')}-${rows}.${job.extension ?? 'parquet'}`;
+  const out = join(results, file);
   // Every request is asked: no run state, no cached answers from an earlier invocation.
   const cacheDir = join(results, 'cache-memory');
   rmSync(cacheDir, { recursive: true, force: true });
@@ -145,7 +168,7 @@ async function measureRun(sim: SimProcess, job: MemoryJob, rows: number) {
   if (run.code !== 0) throw new Error(`llmap ${job.command ?? 'run'} failed (${run.code}): ${run.stderr}`);
   // What a run leaves is gigabytes at these sizes: the figures are kept, the files are not.
   rmSync(cacheDir, { recursive: true, force: true });
-  rmSync(join(results, '.llmap', `memory-${job.name.replace(/\W+/g, '-')}-${rows}.parquet`), {
+  rmSync(join(results, '.llmap', file), {
     recursive: true,
     force: true,
   });

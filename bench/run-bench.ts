@@ -4,12 +4,13 @@
 // then resume, then memory, the longest, then the in-process model (issue 5), then the bootstrap of
 // `llmap eval` and the whole `eval`/`compare` commands on 1M rows (issue 7). `memory` includes the README's triage
 // job to Parquet at 1M rows (issue 14). `npm run bench -- memory-shapes` (not in the default run: it takes long and
-// tens of GB of disk) measures an array of objects and 1,536-float vectors.
+// tens of GB of disk) measures an array of objects and 1,536-float vectors; `memory-formats` the triage job to JSONL
+// and CSV.
 
 import { bootstrapBench } from './bootstrap.bench.js';
 import { evalBench } from './eval.bench.js';
 import { localBench } from './local.bench.js';
-import { memoryBench, memoryShapesBench } from './memory.bench.js';
+import { memoryBench, memoryFormatsBench, memoryShapesBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<string[]>> = {
 };
 const optional: Record<string, () => Promise<string[]>> = {
   'memory-shapes': () => memoryShapesBench(),
+  'memory-formats': () => memoryFormatsBench(),
 };
 const named = chosen.filter((arg) => !scenarios.includes(arg));
 const names = named.length > 0 ? named : Object.keys(benches);
