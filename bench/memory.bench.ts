@@ -19,20 +19,6 @@ const REVIEW_SCHEMA = JSON.stringify({
 const ENTITY_SCHEMA = JSON.stringify({
   type: 'object',
   properties: {
-    triageJsonl: {
-      name: 'triage JSONL',
-      table: ticketsTable,
-      args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
-      model: 'openai:gpt-4o-mini',
-      extension: 'jsonl',
-    },
-    triageCsv: {
-      name: 'triage CSV',
-      table: ticketsTable,
-      args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
-      model: 'openai:gpt-4o-mini',
-      extension: 'csv',
-    },
     entities: {
       type: 'array',
       maxItems: 6,
@@ -77,6 +63,20 @@ const JOBS: Record<string, MemoryJob> = {
     table: ticketsTable,
     args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
     model: 'openai:gpt-4o-mini',
+  },
+  triageJsonl: {
+    name: 'triage JSONL',
+    table: ticketsTable,
+    args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
+    model: 'openai:gpt-4o-mini',
+    extension: 'jsonl',
+  },
+  triageCsv: {
+    name: 'triage CSV',
+    table: ticketsTable,
+    args: ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json')],
+    model: 'openai:gpt-4o-mini',
+    extension: 'csv',
   },
   entities: {
     name: 'entities Parquet',
