@@ -12,16 +12,8 @@
 // worker killed with SIGKILL gives its slots back after one lease.
 
 import type { Redis } from 'ioredis';
+import { BACKOFF, BACKOFF_EVERY_MS, BURST_MS, MIN_FACTOR, MINUTE_MS, PROBE_PER_S } from '../executor/rate-limiter.js';
 
-/** Both providers quote per minute. */
-const MINUTE_MS = 60_000;
-/** A burst of half a second of the rate after a pause (see executor/rate-limiter.ts: both providers document
- * enforcement over one second). */
-const BURST_MS = 500;
-const BACKOFF = 0.8;
-const BACKOFF_EVERY_MS = 1000;
-const MIN_FACTOR = 0.05;
-const PROBE_PER_S = 0.02;
 /** The job's limiter state goes away when no worker has touched it for this long. */
 const IDLE_TTL_MS = 3_600_000;
 

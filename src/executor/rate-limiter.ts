@@ -46,18 +46,19 @@ export interface Permit {
 
 /** Added to a send time to stand for the moment the provider admitted the request (network and queueing). */
 const ADMIT_MARGIN_MS = 10;
+/** The pace, shared with the workers' limiter in Redis (distributed/redis-rate-limiter.ts). */
 /** Both providers quote per minute. */
-const MINUTE_MS = 60_000;
+export const MINUTE_MS = 60_000;
 /** The pacing bucket holds this much of the rate: a burst of half a second after a pause, never the minute's quota at
  * once. Both providers say a per-minute limit may be enforced per second ("60,000 requests/minute may be enforced as
  * 1,000 requests/second"; "60 RPM may be enforced as 1 request per second"): half of that leaves room for jitter. */
-const BURST_MS = 500;
+export const BURST_MS = 500;
 /** After a 429 the pace drops to this share of what it was, at most once per `BACKOFF_EVERY_MS`. */
-const BACKOFF = 0.8;
-const BACKOFF_EVERY_MS = 1000;
-const MIN_FACTOR = 0.05;
+export const BACKOFF = 0.8;
+export const BACKOFF_EVERY_MS = 1000;
+export const MIN_FACTOR = 0.05;
 /** Share of the limit the pace regains per second without a 429. */
-const PROBE_PER_S = 0.02;
+export const PROBE_PER_S = 0.02;
 
 /** Refills add up in floating point (ten 0.1s make 0.9999999999999999): a hair's tolerance in comparisons. */
 const EPSILON = 1e-9;
