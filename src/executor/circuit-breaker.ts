@@ -77,6 +77,11 @@ export class CircuitBreaker {
     this.#options = options;
   }
 
+  /** Time spent in outages, the one still going included (a run that stops during an outage was paused too). */
+  get pausedMs(): number {
+    return this.outageMs + (this.#open ? this.#options.now() - this.#openedAt : 0);
+  }
+
   get isOpen(): boolean {
     return this.#open;
   }

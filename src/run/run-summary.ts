@@ -145,7 +145,7 @@ export function summarise(input: SummaryInput): RunSummary {
           },
         }
       : {}),
-    ...(breaker && breaker.outages > 0 ? { outages: { count: breaker.outages, pausedMs: breaker.outageMs } } : {}),
+    ...(breaker && breaker.outages > 0 ? { outages: { count: breaker.outages, pausedMs: breaker.pausedMs } } : {}),
     ...(input.batch ? { batch: batchSummary(input.batch, stats, price) } : {}),
   };
 }
