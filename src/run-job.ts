@@ -10,15 +10,14 @@ import { Budget } from './cost/budget.js';
 import { costOfSpend, isFree, paidPriceOf } from './cost/prices.js';
 import { planBatch } from './executor/batch-plan.js';
 import type { OutageEvent } from './executor/circuit-breaker.js';
-import { RateLimiter } from './executor/rate-limiter.js';
+import { RateLimiter, type Limiter } from './executor/rate-limiter.js';
 import { Slots } from './executor/slots.js';
 import { InputError } from './job/input-error.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { jobKeyer, openJobSource } from './job/job-source.js';
 import type { Job } from './job/job.js';
 import { RunStats } from './observe/run-stats.js';
-import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './output/answer-columns.js';
-import { metaColumns, outputColumns, vectorOutput } from './output/output-rows.js';
+import { answerColumnsOf, metaColumns, outputColumns, vectorOutput } from './output/output-rows.js';
 import type { HttpClient } from './providers/http/http-client.js';
 import type { ChatProvider } from './providers/provider.js';
 import { openModelProvider, providerSettings, stackProviders, type ProviderStack } from './run/provider-stack.js';
@@ -47,6 +46,14 @@ export interface RunJobDeps {
   readonly stopSignal?: AbortSignal;
   /** Replaces the provider built from the job (tests, custom backends). */
   readonly provider?: ChatProvider;
+  /** Keeps the job's model provider open across runs (a worker's local model loads once): given how to open it,
+   * returns the one to use, whose `close` leaves it open. */
+  readonly keepProvider?: (job: Job, open: () => ChatProvider) => ChatProvider;
+  /** Replaces the one-machine rate limiter (a worker's, shared in Redis); closed when the run ends. */
+  readonly limiter?: Limiter;
+  /** The run state is leased to this run by a scheduler (a worker's shard): a run recorded as still going elsewhere
+   * is one whose lease ran out, not one to wait for. */
+  readonly leasedState?: boolean;
   /** Replaces the HTTP transport of the job's provider. */
   readonly http?: HttpClient;
   /** The run state and the response cache; SQLite files by default. */
@@ -76,14 +83,17 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
   const closers: (() => void)[] = [];
   try {
     // 1. The model's provider. A local model starts loading now, while the table is opened and scanned.
-    const limiter = new RateLimiter({
-      ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
-      ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
-      now,
-    });
+    const limiter =
+      deps.limiter ??
+      new RateLimiter({
+        ...(job.execution.rpm === undefined ? {} : { rpm: job.execution.rpm }),
+        ...(job.execution.tpm === undefined ? {} : { tpm: job.execution.tpm }),
+        now,
+      });
     closers.push(() => limiter.close());
     const settings = providerSettings(job, deps);
-    provider = openModelProvider(job, settings, limiter, now, deps.provider);
+    const open = () => openModelProvider(job, settings, limiter, now, deps.provider);
+    provider = deps.keepProvider ? deps.keepProvider(job, open) : open();
     const opening = provider.open?.();
     opening?.catch(() => undefined);
 
@@ -104,7 +114,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const output = resolve(job.output.path);
     const fingerprint = jobFingerprint(job);
     const state = await openRunState(
-      { dir: job.state.dir, output, fingerprint, fresh: job.state.fresh },
+      { dir: job.state.dir, output, fingerprint, fresh: job.state.fresh, leased: deps.leasedState === true },
       deps.openLedger ?? openSqliteLedger,
     );
     const openLedger = (ledger = state.ledger);
@@ -285,11 +295,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await ledger?.close();
     db?.close();
   }
-}
-
-function answerColumnsOf(job: Job): OutputColumn[] {
-  if (job.task.kind === 'embed') return [EMBEDDING_COLUMN];
-  return job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
 }
 
 function schemaWarnings(job: Job, provider: ChatProvider): string[] {

@@ -1,10 +1,12 @@
 // `llmap run`: flags → Job → runJob, with progress on stderr and a summary at the end. No business logic here.
 
 import { Command, Option } from 'commander';
+import { InputError } from '../job/input-error.js';
 import { loadJob, type Env } from '../job/load-job.js';
 import type { RunOptions } from '../job/run-options.js';
 import { startProgress } from '../observe/progress.js';
 import { runJob, type RunSummary } from '../run-job.js';
+import { runClusterCommand, withClusterOptions, type ClusterFlags } from './cluster-command.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { renderSummary } from './render-summary.js';
 
@@ -41,16 +43,25 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
   // only ever read from the environment).
   const command = argv.filter((arg) => arg !== '--fresh');
-  return withJobOptions(
-    new Command('run')
-      .description('map a prompt over every row of a table and write the answers as typed columns')
-      .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
+  return withClusterOptions(
+    withJobOptions(
+      new Command('run')
+        .description('map a prompt over every row of a table and write the answers as typed columns')
+        .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
+    ),
   )
     .addOption(new Option('--json', 'print the summary as JSON on stdout (the text goes to stderr)'))
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
-      const options = jobOptions(input, flags) as RunOptions & { json?: boolean };
-      const job = loadJob(options, io.env);
+      const options = jobOptions(input, flags) as RunOptions & ClusterFlags & { json?: boolean };
+      if (options.cluster !== undefined) return setExitCode(await runClusterCommand(options, io, command));
+      for (const flag of ['workers', 'shardRows'] as const) {
+        if (options[flag] !== undefined) {
+          throw new InputError(`--${flag === 'workers' ? 'workers' : 'shard-rows'} needs --cluster <redis-url>`);
+        }
+      }
+      const { outputLayout: _layout, ...runOptions } = options;
+      const job = loadJob(runOptions, io.env);
       const summary = await runWithSignals(job, io, command);
       // The summary is the command's report, on stdout; with --json the JSON takes its place there, and the text joins
       // the progress on stderr for whoever watches the run.
@@ -171,7 +182,10 @@ export function withJobOptions(command: Command): Command {
       'online',
     )
     .option('--deadline <duration>', 'the job must be done within this long of its first batch: 90m, 36h, 2d')
-    .option('--detach', 'batch mode: submit the batches and exit (5); the same command again collects them')
+    .option(
+      '--detach',
+      'batch mode: submit the batches and exit (5); with --cluster: queue the job and exit (5); the same command again collects',
+    )
     .option(
       '--on-batch-failure <batch|online|fail>',
       'failed or expired batch items: a follow-up batch while time remains then online, online at once, or failed',

@@ -6,6 +6,8 @@ import { costOfSpend, DEFAULT_PRICES, isFree, priceOfModel } from '../cost/price
 import type { ModelSpend } from '../store/ledger-store.js';
 import { formatCount } from '../observe/progress.js';
 import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-status.js';
+import { clusterStatus } from '../distributed/cluster-status.js';
+import { renderClusterStatus } from './cluster-command.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { CliIo } from './run-command.js';
 
@@ -14,6 +16,7 @@ export function statusCommand(io: CliIo): Command {
     .description("show a run's progress from its state directory: rows by status, cache hits, how to resume")
     .argument('[state-dir]', 'a run directory, or a .llmap directory holding several', '.llmap')
     .option('--json', 'print the status as JSON')
+    .option('--cluster <redis-url>', 'the distributed jobs on this Redis: shards, rows, spend and workers')
     .option('--no-poll', 'batch mode: only read the run state, without polling the provider for its batches')
     .addHelpText(
       'after',
@@ -21,6 +24,7 @@ export function statusCommand(io: CliIo): Command {
 Examples (from the repository root, after the first example of \`llmap run --help\`):
   llmap status out/.llmap                   # every run whose output is in out/
   llmap status out/.llmap/tickets.parquet   # one run
+  llmap status --cluster redis://127.0.0.1:6390   # distributed jobs: shards, workers, rows, spend
 
 With no directory it reads ./.llmap, where runs whose output is in the current directory keep their state.
 
@@ -29,7 +33,12 @@ polls the batches, downloads the ended ones, and writes the output once every ro
 
 ${exitCodesHelp([[0, 'the status is printed'], [2, 'no run state there, or a run state that cannot be read'], 70])}`,
     )
-    .action(async (dir: string, flags: { json?: boolean; poll?: boolean }) => {
+    .action(async (dir: string, flags: { json?: boolean; poll?: boolean; cluster?: string }) => {
+      if (flags.cluster !== undefined) {
+        const status = await clusterStatus(flags.cluster);
+        io.stdout.write((flags.json ? JSON.stringify(status) : renderClusterStatus(status, flags.cluster)) + '\n');
+        return;
+      }
       const statuses: RunStatus[] = [];
       for (const runDir of findRunDirs(dir)) {
         let status = await readRunStatus(runDir);

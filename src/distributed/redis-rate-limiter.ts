@@ -101,6 +101,33 @@ end
 return held
 `;
 
+/**
+ * KEYS[1]: the limits, KEYS[2]: the workers drawing on them. ARGV: this worker's id, how long its membership lasts.
+ * Renews the membership and returns what a worker paces itself by between grants: the pace factor, the ms left of
+ * a pause, the workers sharing the limit, and each budget's limit.
+ */
+const SNAPSHOT = `${PRELUDE}
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ${IDLE_TTL_MS})
+local paused = tonumber(redis.call('HGET', key, 'pausedUntil') or '0')
+local out = { tostring(factor), math.max(0, paused - now), redis.call('ZCARD', KEYS[2]) }
+for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', key, ARGV[i] .. ':limit') or '0' end
+return out
+`;
+
+/** The shared limits as one worker last read them. */
+export interface LimitsSnapshot {
+  /** The shared pace, as a share of the limits (1 unless a 429 cut it). */
+  readonly factor: number;
+  /** Milliseconds until a pause some worker's 429 started is over (0: none). */
+  readonly pausedForMs: number;
+  /** Workers that read the limits within the last membership period, this one included. */
+  readonly workers: number;
+  /** Per-minute limits known, by budget (absent: unknown). */
+  readonly limits: Readonly<Record<string, number>>;
+}
+
 /** What one request draws on each budget ('requests', 'tokens', 'input-tokens', 'output-tokens'). */
 export type Costs = Readonly<Record<string, number>>;
 
@@ -117,6 +144,7 @@ export class RedisRateLimiter {
   readonly #redis: Redis;
   readonly #state: string;
   readonly #leases: string;
+  readonly #members: string;
   readonly #leaseMs: number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   #leaseSequence = 0;
@@ -126,6 +154,7 @@ export class RedisRateLimiter {
     this.#redis = options.redis;
     this.#state = `${options.prefix}:limits`;
     this.#leases = `${options.prefix}:in-flight`;
+    this.#members = `${options.prefix}:workers`;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#sleep =
       options.sleep ??
@@ -168,6 +197,21 @@ export class RedisRateLimiter {
   /** A worker met a 429: every worker waits `retryAfterMs`, and the shared pace drops by a fifth. */
   async refused(retryAfterMs: number): Promise<void> {
     await this.#redis.eval(REFUSED, 1, this.#state, String(Math.max(0, Math.round(retryAfterMs))));
+  }
+
+  /** Renews this worker's membership (for `membershipMs`) and reads the shared limits. */
+  async snapshot(budgets: readonly string[], membershipMs: number): Promise<LimitsSnapshot> {
+    const keys = [this.#state, this.#members];
+    const reply = (await this.#redis.eval(SNAPSHOT, 2, ...keys, this.#worker, String(membershipMs), ...budgets)) as (
+      | string
+      | number
+    )[];
+    const limits: Record<string, number> = {};
+    budgets.forEach((budget, i) => {
+      const limit = Number(reply[3 + i]);
+      if (limit > 0) limits[budget] = limit;
+    });
+    return { factor: Number(reply[0]), pausedForMs: Number(reply[1]), workers: Number(reply[2]), limits };
   }
 
   /** One of at most `max` requests in flight over all workers: a lease id, or undefined when all are taken. */

@@ -4,7 +4,7 @@
 // by an eighth per tick (AIMD). The latency is a moving
 // average, so the size follows the provider when it slows down or speeds up.
 
-import type { RateLimiter } from './rate-limiter.js';
+import type { Limiter } from './rate-limiter.js';
 import type { Slots } from './slots.js';
 
 export interface ConcurrencyOptions {
@@ -21,7 +21,7 @@ const TICK_MS = 100;
 
 export class ConcurrencyController {
   readonly #slots: Slots;
-  readonly #limiter: RateLimiter;
+  readonly #limiter: Limiter;
   readonly #options: ConcurrencyOptions;
   #latencyMs: number | undefined;
   #refusedSinceTick = false;
@@ -29,7 +29,7 @@ export class ConcurrencyController {
   #everRefused = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(slots: Slots, limiter: RateLimiter, options: ConcurrencyOptions) {
+  constructor(slots: Slots, limiter: Limiter, options: ConcurrencyOptions) {
     this.#slots = slots;
     this.#limiter = limiter;
     this.#options = options;

@@ -8,11 +8,11 @@ import type { ChatProvider, ChatResult, EmbeddingProvider, EmbedResult } from '.
 import type { RateLimitInfo } from '../providers/rate-limit-info.js';
 import type { Budget } from '../cost/budget.js';
 import type { ConcurrencyController } from './concurrency.js';
-import type { MeasureCost, RateLimiter, RequestCost } from './rate-limiter.js';
+import type { Limiter, MeasureCost, RequestCost } from './rate-limiter.js';
 
 export function withRateLimit(
   provider: ChatProvider,
-  limiter: RateLimiter,
+  limiter: Limiter,
   concurrency: ConcurrencyController,
   now: () => number,
   budget?: Budget,
@@ -53,7 +53,7 @@ export function withRateLimit(
 /** One permit per embeddings call, for the tokens of all its inputs. */
 export function withEmbeddingRateLimit(
   provider: EmbeddingProvider,
-  limiter: RateLimiter,
+  limiter: Limiter,
   now: () => number,
   countTokens: (text: string) => number,
 ): EmbeddingProvider {
@@ -80,7 +80,7 @@ export function withEmbeddingRateLimit(
 }
 
 async function underLimit<T>(
-  limiter: RateLimiter,
+  limiter: Limiter,
   measure: MeasureCost,
   call: () => Promise<T>,
   used: (result: T) => [used: RequestCost, rateLimit: RateLimitInfo | undefined],

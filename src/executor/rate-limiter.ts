@@ -184,6 +184,24 @@ class Allowance {
   }
 }
 
+/**
+ * What the provider stack asks of a rate limiter: the one-machine `RateLimiter` below, or the limiter every worker of
+ * a distributed job shares in Redis (`distributed/shared-rate-limiter.ts`).
+ */
+export interface Limiter {
+  /** Whether tokens must be counted for each request: a token limit is known. */
+  readonly countsTokens: boolean;
+  /** Waits until a request of this cost may be sent, and spends its share. */
+  acquire(measure: MeasureCost): Promise<Permit> | Permit;
+  /** The response is in: learn from its readings, and give back unused reserved tokens. */
+  settle(permit: Permit, used: RequestCost | undefined, info: RateLimitInfo | undefined): void;
+  /** A 429: nobody sends until the provider's retry hint has passed, and the pace drops. */
+  refused(permit: Permit, retryAfterMs: number | undefined, info: RateLimitInfo | undefined): void;
+  /** Requests per second this process may send under the known limits, or undefined. */
+  allowedRequestRate(): number | undefined;
+  close(): void;
+}
+
 interface Waiter {
   readonly measure: MeasureCost;
   cost: RequestCost | undefined;
@@ -193,7 +211,7 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #now: () => number;
   readonly #allowances: readonly Allowance[];
   readonly #waiters: Waiter[] = [];

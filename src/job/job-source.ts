@@ -13,10 +13,7 @@ import type { Job } from './job.js';
 
 /** The job's table (its first --limit rows), checked against the prompt and the --id column. */
 export async function openJobSource(db: DuckDB, job: Job): Promise<TableSource> {
-  const input: TableInput =
-    job.limit === undefined
-      ? job.input
-      : { kind: 'sql', sql: `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}` };
+  const input = rowsOfJob(job);
   const source = await openTable(db, input);
   const columnNames = source.columns.map((c) => c.name);
   checkTemplateColumns(job.prompt.user, columnNames, job.prompt.origin);
@@ -25,6 +22,17 @@ export async function openJobSource(db: DuckDB, job: Job): Promise<TableSource> 
     await checkIdColumn(db, relationSql(input), source.columns, job.identity.idColumn, describeInput(job.input));
   }
   return source;
+}
+
+/** The job's input, narrowed to its --limit or its shard's range. Rows keep the input's order (DuckDB preserves
+ * insertion order), so a range is the same rows on every machine. */
+export function rowsOfJob(job: Job): TableInput {
+  if (job.range) {
+    const { offset, count } = job.range;
+    return { kind: 'sql', sql: `SELECT * FROM ${relationSql(job.input)} LIMIT ${count} OFFSET ${offset}` };
+  }
+  if (job.limit === undefined) return job.input;
+  return { kind: 'sql', sql: `SELECT * FROM ${relationSql(job.input)} LIMIT ${job.limit}` };
 }
 
 /** Everything of a request that is the same for every row. */

@@ -69,6 +69,8 @@ export interface Job {
   readonly input: TableInput;
   /** Rows to take from the input, for trial runs. */
   readonly limit: number | undefined;
+  /** The rows of the input this run answers (a shard of a distributed job): `count` rows from position `offset`. */
+  readonly range?: { readonly offset: number; readonly count: number };
   readonly output: { readonly path: string; readonly format: OutputFormat };
   readonly prompt: {
     readonly origin: string;

@@ -4,8 +4,15 @@ import type { RowOutcome } from '../executor/answer-row.js';
 import type { RowRef } from '../executor/run-pipeline.js';
 import { InputError } from '../job/input-error.js';
 import type { Column, Row } from '../table/read-table.js';
-import type { OutputColumn } from './answer-columns.js';
+import type { Job } from '../job/job.js';
+import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './answer-columns.js';
 import { fromBase64 } from './vector-text.js';
+
+/** The answer's columns: one per schema property, or the one text or vector column. */
+export function answerColumnsOf(job: Job): OutputColumn[] {
+  if (job.task.kind === 'embed') return [EMBEDDING_COLUMN];
+  return job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
+}
 
 /** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
 export function metaColumns(samples: number): OutputColumn[] {

@@ -11,7 +11,7 @@ import { CircuitBreaker, withCircuitBreaker, type OutageEvent } from '../executo
 import { ConcurrencyController } from '../executor/concurrency.js';
 import { batchEmbeddings } from '../executor/embed-batcher.js';
 import { withEmbeddingRateLimit, withRateLimit } from '../executor/rate-limited-provider.js';
-import type { RateLimiter } from '../executor/rate-limiter.js';
+import type { Limiter } from '../executor/rate-limiter.js';
 import type { Slots } from '../executor/slots.js';
 import type { Job } from '../job/job.js';
 import { ANTHROPIC_DEFAULT_BASE_URL } from '../providers/anthropic/anthropic-messages.js';
@@ -53,7 +53,7 @@ export function providerSettings(
 export function openModelProvider(
   job: Job,
   settings: ProviderSettings,
-  limiter: RateLimiter,
+  limiter: Limiter,
   now: () => number,
   given?: ChatProvider,
 ): ChatProvider {
@@ -74,7 +74,7 @@ export interface StackInput {
   /** Whether `provider` was given rather than built from the job (no circuit breaker: it has no endpoint). */
   readonly given: boolean;
   readonly settings: ProviderSettings;
-  readonly limiter: RateLimiter;
+  readonly limiter: Limiter;
   readonly slots: Slots;
   readonly plan: BatchPlan;
   readonly batchStore: BatchStore | undefined;

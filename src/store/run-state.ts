@@ -13,6 +13,8 @@ export interface RunStateRequest {
   readonly output: string;
   readonly fingerprint: JobFingerprint;
   readonly fresh: boolean;
+  /** A scheduler leased the state to this run: whoever recorded it as running lost the lease. */
+  readonly leased?: boolean;
 }
 
 export interface OpenedRunState {
@@ -33,7 +35,7 @@ export async function openRunState(request: RunStateRequest, openLedger: OpenLed
           `pass --state with another directory, or --fresh to start over in this one`,
       );
     }
-    if (previous.state === 'running' && previous.pid !== process.pid && isAlive(previous)) {
+    if (!request.leased && previous.state === 'running' && previous.pid !== process.pid && isAlive(previous)) {
       throw new StateError(
         `another llmap run (pid ${previous.pid}) is using ${request.dir}; wait for it, or stop it first`,
       );

@@ -1,0 +1,182 @@
+// `llmap worker`: takes shards from any job on a Redis and answers them (run-shard.ts), and publishes the output of a
+// job whose shards have all ended (publish-job.ts). BullMQ leases the shards: a worker renews its lock while it works,
+// and a shard whose worker died (kill -9, a lost machine) is leased again to another once the lock runs out; a shard
+// whose run throws is tried again, and after its last attempt fails for good, its rows are written as failed rows.
+// A local model stays loaded from one shard to the next. SIGTERM or Ctrl-C: no new shard is taken, the shards held
+// stop asking, checkpoint what they have to Redis and go back to the queue, and the worker exits.
+
+import { hostname } from 'node:os';
+import { Worker, WaitingError, UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Env } from '../job/load-job.js';
+import type { Job } from '../job/job.js';
+import type { ChatProvider } from '../providers/provider.js';
+import {
+  BULL_PREFIX,
+  PUBLISH_QUEUE,
+  SHARD_QUEUE,
+  shardKey,
+  jobKey,
+  type ClusterJobSpec,
+  type ShardData,
+} from './cluster-job.js';
+import { publishJob, type PublishedJob, type ShardFailure } from './publish-job.js';
+import { runShard, ShardStoppedError, type ShardResult } from './run-shard.js';
+
+export interface WorkerSettings {
+  readonly url: string;
+  readonly env: Env;
+  /** This machine's response cache (default: the environment's). */
+  readonly cacheDir?: string | undefined;
+  /** Shards answered at once by this process. @default 1 */
+  readonly shards?: number;
+  /** How long a shard's lease lasts without renewal: a dead worker's shard goes to another after this. */
+  readonly lockMs?: number;
+  /** Lines for whoever watches the worker. */
+  readonly log?: (line: string) => void;
+}
+
+/** What the publisher returns, and the coordinator prints. */
+export interface JobResult {
+  readonly spec: ClusterJobSpec;
+  readonly published: PublishedJob;
+  readonly results: readonly ShardResult[];
+  readonly failures: readonly ShardFailure[];
+  readonly finishedAt: number;
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  /** Stops taking shards, hands back the ones held, and closes. */
+  stop(): Promise<void>;
+}
+
+/** The connection BullMQ's workers need: commands wait through a Redis restart instead of failing. */
+export function bullConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
+  // No colon: BullMQ parses worker names out of client names separated by colons.
+  const name = `${hostname()}/${process.pid}`;
+  const log = settings.log ?? (() => undefined);
+  const redis = bullConnection(settings.url);
+  const held = new Set<AbortController>();
+  const providers = keptProviders();
+  let stopping = false;
+  const lockDuration = settings.lockMs ?? 15_000;
+  const common = {
+    connection: redis,
+    prefix: BULL_PREFIX,
+    name,
+    lockDuration,
+    stalledInterval: Math.max(1000, Math.floor(lockDuration / 3)),
+    maxStalledCount: 3,
+  };
+
+  const answerShard = async (bullJob: BullJob<ShardData>, token?: string): Promise<ShardResult> => {
+    const shard = bullJob.data;
+    const stop = new AbortController();
+    held.add(stop);
+    log(`shard ${shard.index + 1}/${shard.spec.shards} of job ${shard.spec.id}: rows ${shard.offset + 1}-${shard.offset + shard.count}`);
+    try {
+      return await runShard(shard, {
+        redis,
+        env: settings.env,
+        worker: name,
+        cacheDir: settings.cacheDir,
+        keepProvider: providers.keep,
+        stopSignal: stop.signal,
+        onProgress: (progress) => void bullJob.updateProgress({ ...progress, worker: name }).catch(() => undefined),
+      });
+    } catch (error) {
+      if (stopping && error instanceof ShardStoppedError && error.kind === 'interrupted') {
+        // Handed back: another worker (or this one, restarted) goes on from what the ledger holds.
+        await bullJob.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (error instanceof ShardStoppedError && error.kind === 'budget') throw new UnrecoverableError(error.message);
+      throw error;
+    } finally {
+      held.delete(stop);
+    }
+  };
+  const shards = new Worker<ShardData, ShardResult>(SHARD_QUEUE, answerShard, {
+    ...common,
+    concurrency: settings.shards ?? 1,
+  });
+  const publisher = new Worker<{ spec: ClusterJobSpec }, JobResult>(
+    PUBLISH_QUEUE,
+    (bullJob) => publish(bullJob, redis, settings.env, log),
+    { ...common, concurrency: 1 },
+  );
+  for (const worker of [shards, publisher]) {
+    worker.on('failed', (job, error) => log(`${job?.name ?? 'job'} ${job?.id ?? ''} failed: ${error.message}`));
+    worker.on('error', (error) => log(`redis: ${error.message}`));
+  }
+  await Promise.all([shards.waitUntilReady(), publisher.waitUntilReady()]);
+  log(`worker ${name} waiting for shards on ${redactUrl(settings.url)}`);
+  return {
+    name,
+    async stop() {
+      stopping = true;
+      const closing = Promise.all([shards.close(), publisher.close()]);
+      for (const stop of held) stop.abort();
+      await closing;
+      await providers.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The parent job: every shard has ended (done, or failed for good). */
+async function publish(
+  bullJob: BullJob<{ spec: ClusterJobSpec }>,
+  redis: Redis,
+  env: Env,
+  log: (line: string) => void,
+): Promise<JobResult> {
+  const { spec } = bullJob.data;
+  const byIndex = (key: string) => Number(/-(\d+)$/.exec(key)?.[1]);
+  const values = await bullJob.getChildrenValues<ShardResult>();
+  const results = Object.values(values).sort((a, b) => a.index - b.index);
+  const failed = await bullJob.getIgnoredChildrenFailures();
+  const failures = Object.entries(failed).map(([key, reason]) => {
+    const index = byIndex(key);
+    const offset = index * spec.shardRows;
+    return { index, offset, count: Math.min(spec.shardRows, spec.rowsTotal - offset), reason: `shard failed: ${reason}` };
+  });
+  log(`publishing job ${spec.id}: ${results.length} shard(s) done, ${failures.length} failed`);
+  const published = await publishJob(spec, results, failures, env);
+  // What Redis held for the job's shards and limits is no longer needed: the output is the record.
+  const keys = Array.from({ length: spec.shards }, (_, i) => `${shardKey(spec.id, i)}:done`);
+  await redis.del(...keys, `${jobKey(spec.id)}:limits`, `${jobKey(spec.id)}:workers`, `${jobKey(spec.id)}:in-flight`);
+  log(`published ${published.output} (${published.rows.toLocaleString('en-US')} rows)`);
+  return { spec, published, results, failures, finishedAt: Date.now() };
+}
+
+/** Local models stay loaded across shards; other providers are opened per shard (they hold nothing costly). */
+function keptProviders() {
+  const kept = new Map<string, ChatProvider>();
+  return {
+    keep(job: Job, open: () => ChatProvider): ChatProvider {
+      if (job.model.provider !== 'llama' || job.cache.replay) return open();
+      const key = JSON.stringify([job.model.modelId, job.model.local, job.task.kind]);
+      let provider = kept.get(key);
+      if (!provider) kept.set(key, (provider = open()));
+      return { ...provider, close: async () => undefined };
+    },
+    async close() {
+      for (const provider of kept.values()) await provider.close();
+      kept.clear();
+    },
+  };
+}
+
+/** A Redis URL as shown in logs: without its password. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
