@@ -5,9 +5,10 @@
 // `llmap eval` and the whole `eval`/`compare` commands on 1M rows (issue 7). `memory` includes the README's triage
 // job to Parquet at 1M rows (issue 14). `npm run bench -- memory-shapes` (not in the default run: it takes long and
 // tens of GB of disk) measures an array of objects and 1,536-float vectors; `memory-formats` the triage job to JSONL
-// and CSV.
+// and CSV; `cluster` a job over 1, 2 and 4 `llmap worker`s on Redis (issue 15).
 
 import { bootstrapBench } from './bootstrap.bench.js';
+import { clusterBench } from './cluster.bench.js';
 import { evalBench } from './eval.bench.js';
 import { localBench } from './local.bench.js';
 import { memoryBench, memoryFormatsBench, memoryShapesBench } from './memory.bench.js';
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<string[]>> = {
 const optional: Record<string, () => Promise<string[]>> = {
   'memory-shapes': () => memoryShapesBench(),
   'memory-formats': () => memoryFormatsBench(),
+  cluster: () => clusterBench(),
 };
 const named = chosen.filter((arg) => !scenarios.includes(arg));
 const names = named.length > 0 ? named : Object.keys(benches);

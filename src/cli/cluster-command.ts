@@ -28,7 +28,10 @@ export function withClusterOptions(command: Command): Command {
     .option('--workers <n>', 'with --cluster: also start n workers on this machine for the job')
     .option('--shard-rows <n>', 'with --cluster: rows per shard (default: sized from the table and the workers)')
     .addOption(
-      new Option('--output-layout <file|dataset>', 'with --cluster: one file in input order, or a directory of Parquet parts with a manifest')
+      new Option(
+        '--output-layout <file|dataset>',
+        'with --cluster: one file in input order, or a directory of Parquet parts with a manifest',
+      )
         .choices(['file', 'dataset'])
         .default('file'),
     );
@@ -82,7 +85,8 @@ export async function runClusterCommand(
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(`Expected \`${flag}\` to be a positive integer, got ${value}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InputError(`Expected \`${flag}\` to be a positive integer, got ${value}`);
   return n;
 }
 
@@ -165,7 +169,7 @@ function startLocalWorkers(n: number, url: string, io: CliIo): ChildProcess[] {
   const script = process.argv[1]!;
   return Array.from({ length: n }, (_, i) => {
     const child = spawn(process.execPath, [script, 'worker', url], {
-      env: io.env as NodeJS.ProcessEnv,
+      env: io.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -189,20 +193,21 @@ async function stopLocalWorkers(children: readonly ChildProcess[]): Promise<void
 }
 
 const WORKER_EXAMPLES = `
-Examples (a Redis all machines reach; the input, prompt, schema and output on storage they share):
-  # On each machine (keys come from this machine's environment, never from Redis)
-  OPENAI_API_KEY=... llmap worker redis://queue.internal:6379
-
-  # Then, anywhere: queue the job and watch it; the same command re-attaches if it is stopped
-  llmap run /shared/tickets.parquet -p /shared/triage.md -s /shared/triage.schema.json \\
-    -m openai:gpt-4o-mini -o /shared/out/tickets.parquet --cluster redis://queue.internal:6379
-
-  # On one machine, against the simulator: Redis, the simulator, and a coordinator with two workers of its own
-  redis-server --port 6390 --appendonly yes --maxmemory-policy noeviction &
+Examples (one machine; on several, each runs workers against a Redis all of them reach, and the input, prompt,
+schema and output are on storage all of them share):
+  # A Redis as BullMQ needs it (AOF on, no eviction), the simulator, and a worker; keys come from the worker's
+  # environment, never from Redis
+  redis-server --port 6390 --appendonly yes --maxmemory-policy noeviction --daemonize yes
   llmap sim --port 8787 &
+  OPENAI_BASE_URL=http://127.0.0.1:8787/v1 llmap worker redis://127.0.0.1:6390 &
+
+  # Queue the job and watch it over every worker; the same command re-attaches if it is stopped
   OPENAI_BASE_URL=http://127.0.0.1:8787/v1 llmap run examples/tickets.csv -p examples/triage.md \\
-    -s examples/triage.schema.json -m openai:gpt-4o-mini -o out/tickets.parquet \\
-    --cluster redis://127.0.0.1:6390 --workers 2
+    -s examples/triage.schema.json -m openai:gpt-4o-mini -o out/cluster-tickets.parquet \\
+    --cluster redis://127.0.0.1:6390
+
+  # Its shards (queued, running on which worker, done, failed), rows, spend, and the workers connected
+  llmap status --cluster redis://127.0.0.1:6390
 
 Ctrl-C or SIGTERM: the worker takes no new shard, the shards it holds checkpoint their answers to Redis and go
 back to the queue, and it exits. A worker killed outright loses only its requests in flight: its shard is leased
@@ -216,12 +221,17 @@ export function workerCommand(io: CliIo): Command {
     .argument('<redis-url>', 'redis://host:6379[/db]')
     .option('--cache-dir <dir>', "this machine's response cache (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)")
     .option('--shards <n>', 'shards answered at once by this worker', '1')
-    .option('--lock-timeout <seconds>', "how long a shard's lease lasts without renewal (a dead worker's shard moves after it)", '15')
+    .option(
+      '--lock-timeout <seconds>',
+      "how long a shard's lease lasts without renewal (a dead worker's shard moves after it)",
+      '15',
+    )
     .addHelpText('after', WORKER_EXAMPLES)
     .action(async (url: string, flags: { cacheDir?: string; shards: string; lockTimeout: string }) => {
       const shards = positive(flags.shards, '--shards')!;
       const lockSeconds = Number(flags.lockTimeout);
-      if (!(lockSeconds >= 1)) throw new InputError(`Expected \`--lock-timeout\` to be at least 1 second, got ${flags.lockTimeout}`);
+      if (!(lockSeconds >= 1))
+        throw new InputError(`Expected \`--lock-timeout\` to be at least 1 second, got ${flags.lockTimeout}`);
       const log = (line: string) => io.stderr.write(`llmap worker: ${line}\n`);
       const worker = await withTimeout(
         startWorker({ url, env: io.env, cacheDir: flags.cacheDir, shards, lockMs: lockSeconds * 1000, log }),
@@ -254,7 +264,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Erro
 }
 
 export function renderClusterStatus(status: ClusterStatus, url: string): string {
-  const lines = [`cluster ${redactUrl(url)}: ${status.workers.length} worker(s) connected${status.workers.length ? `: ${status.workers.join(', ')}` : ''}`];
+  const lines = [
+    `cluster ${redactUrl(url)}: ${status.workers.length} worker(s) connected${status.workers.length ? `: ${status.workers.join(', ')}` : ''}`,
+  ];
   if (status.jobs.length === 0) lines.push('  no jobs');
   for (const view of status.jobs) {
     const total = view.spec.rowsTotal * view.spec.samples;

@@ -55,8 +55,7 @@ export async function readClusterJob(
     const state = bullJob ? (STATES[await bullJob.getState()] ?? 'queued') : 'queued';
     const result = state === 'done' ? bullJob?.returnvalue : undefined;
     const progress = (state === 'running' ? bullJob?.progress : undefined) as
-      | (ShardProgress & { worker: string })
-      | undefined;
+      (ShardProgress & { worker: string }) | undefined;
     const count = Math.min(spec.shardRows, spec.rowsTotal - index * spec.shardRows) * spec.samples;
     const done = result ? result.rows.written : (progress?.done ?? 0);
     if (result) {

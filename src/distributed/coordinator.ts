@@ -84,7 +84,9 @@ export async function runCluster(settings: ClusterRunSettings): Promise<ClusterO
       log(`re-attached to job ${id} (queued ${new Date(spec.createdAt).toISOString()}); --fresh queues it anew`);
     } else {
       await enqueue(redis, spec);
-      log(`queued job ${id}: ${spec.rowsTotal.toLocaleString('en-US')} rows in ${spec.shards} shard(s) of ${spec.shardRows.toLocaleString('en-US')} on ${redactUrl(settings.url)}`);
+      log(
+        `queued job ${id}: ${spec.rowsTotal.toLocaleString('en-US')} rows in ${spec.shards} shard(s) of ${spec.shardRows.toLocaleString('en-US')} on ${redactUrl(settings.url)}`,
+      );
     }
     if (settings.detach) return { kind: 'detached', spec, attached };
     const parent = (await BullJob.fromId<{ spec: ClusterJobSpec }, JobResult>(publishQueue, id))!;
@@ -156,7 +158,9 @@ function newSpec(job: Job, id: string, rows: number, settings: ClusterRunSetting
   const shards = planShards(rows, workers, settings.shardRows);
   const output = resolve(job.output.path);
   if (settings.layout === 'dataset' && job.output.format !== 'parquet') {
-    throw new InputError(`--output-layout dataset writes Parquet parts: give --out a directory name ending in .parquet`);
+    throw new InputError(
+      `--output-layout dataset writes Parquet parts: give --out a directory name ending in .parquet`,
+    );
   }
   return {
     id,

@@ -48,7 +48,8 @@ export async function publishJob(
   const parts = Array.from({ length: spec.shards }, (_, index) => partPath(spec, index));
   const missing = parts.find((part) => !existsSync(part));
   if (missing) throw new Error(`the part ${missing} of job ${spec.id} is missing: is ${spec.partsDir} shared?`);
-  const rows = results.reduce((n, r) => n + r.rows.written, 0) + failures.reduce((n, f) => n + f.count, 0) * spec.samples;
+  const rows =
+    results.reduce((n, r) => n + r.rows.written, 0) + failures.reduce((n, f) => n + f.count, 0) * spec.samples;
   const quarantined = await mergeQuarantines(spec, results);
   if (spec.layout === 'dataset') await publishDataset(spec, parts, rows);
   else await publishFile(spec, parts);
@@ -111,7 +112,9 @@ async function publishDataset(spec: ClusterJobSpec, parts: readonly string[], ro
   const files = [];
   try {
     for (const part of parts) {
-      const counted = await db.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(part)})`);
+      const counted = await db.connection.runAndReadAll(
+        `SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(part)})`,
+      );
       const n = Number(counted.getRowObjectsJson()[0]!['n']);
       renameSync(part, join(staging, basename(part)));
       files.push({ file: basename(part), rows: n });
@@ -119,7 +122,14 @@ async function publishDataset(spec: ClusterJobSpec, parts: readonly string[], ro
   } finally {
     db.close();
   }
-  const manifest = { format: 'parquet', job: spec.id, model: spec.model, rows, createdAt: new Date().toISOString(), parts: files };
+  const manifest = {
+    format: 'parquet',
+    job: spec.id,
+    model: spec.model,
+    rows,
+    createdAt: new Date().toISOString(),
+    parts: files,
+  };
   await writeFile(join(staging, '_manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   rmSync(spec.output, { recursive: true, force: true });
   renameSync(staging, spec.output);

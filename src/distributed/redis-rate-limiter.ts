@@ -203,8 +203,7 @@ export class RedisRateLimiter {
   async snapshot(budgets: readonly string[], membershipMs: number): Promise<LimitsSnapshot> {
     const keys = [this.#state, this.#members];
     const reply = (await this.#redis.eval(SNAPSHOT, 2, ...keys, this.#worker, String(membershipMs), ...budgets)) as (
-      | string
-      | number
+      string | number
     )[];
     const limits: Record<string, number> = {};
     budgets.forEach((budget, i) => {

@@ -1,7 +1,7 @@
 // A real redis-server for tests, on a free loopback port with its own directory, stopped by `close`. The test
 // command installs redis-server when it is missing (scripts/ensure-packages.mjs).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ export interface TestRedis {
   readonly url: string;
   /** A new client of this server (closed by `close`). */
   client(): Redis;
+  /** Stops the server and starts it again on the same port and files (with AOF, its data survives). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,23 +28,39 @@ async function freePort(): Promise<number> {
 export async function startRedis(options: { readonly appendOnly?: boolean } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'llmap-redis-'));
   const port = await freePort();
+  let child = await serve(dir, port, options.appendOnly === true);
+  const clients: Redis[] = [];
+  const url = `redis://127.0.0.1:${port}`;
+  const stop = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    url,
+    client() {
+      const redis = new Redis(url, { maxRetriesPerRequest: null });
+      clients.push(redis);
+      return redis;
+    },
+    async restart() {
+      await stop();
+      child = await serve(dir, port, options.appendOnly === true);
+    },
+    async close() {
+      await Promise.all(clients.map((redis) => redis.quit().catch(() => undefined)));
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** redis-server on `port` with its files in `dir`, once it accepts connections. */
+async function serve(dir: string, port: number, appendOnly: boolean): Promise<ChildProcess> {
   // As BullMQ requires: no eviction; AOF when the test needs a restart to keep the data.
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-    ].concat(['--appendonly', options.appendOnly ? 'yes' : 'no']),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--maxmemory-policy', 'noeviction', '--appendonly', appendOnly ? 'yes' : 'no');
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -52,21 +70,5 @@ export async function startRedis(options: { readonly appendOnly?: boolean } = {}
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
     child.once('error', reject);
   });
-  const clients: Redis[] = [];
-  const url = `redis://127.0.0.1:${port}`;
-  return {
-    url,
-    client() {
-      const redis = new Redis(url, { maxRetriesPerRequest: null });
-      clients.push(redis);
-      return redis;
-    },
-    async close() {
-      await Promise.all(clients.map((redis) => redis.quit().catch(() => undefined)));
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return child;
 }

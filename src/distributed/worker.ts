@@ -78,9 +78,12 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     const shard = bullJob.data;
     const stop = new AbortController();
     held.add(stop);
-    log(`shard ${shard.index + 1}/${shard.spec.shards} of job ${shard.spec.id}: rows ${shard.offset + 1}-${shard.offset + shard.count}`);
+    log(
+      `shard ${shard.index + 1}/${shard.spec.shards} of job ${shard.spec.id}: rows ${shard.offset + 1}-${shard.offset + shard.count}`,
+    );
+    const started = Date.now();
     try {
-      return await runShard(shard, {
+      const result = await runShard(shard, {
         redis,
         env: settings.env,
         worker: name,
@@ -89,6 +92,12 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         stopSignal: stop.signal,
         onProgress: (progress) => void bullJob.updateProgress({ ...progress, worker: name }).catch(() => undefined),
       });
+      const { ok, failed, invalid } = result.rows;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      log(
+        `shard ${shard.index + 1}/${shard.spec.shards} done in ${seconds} s: ${ok} ok, ${failed} failed, ${invalid} invalid`,
+      );
+      return result;
     } catch (error) {
       if (stopping && error instanceof ShardStoppedError && error.kind === 'interrupted') {
         // Handed back: another worker (or this one, restarted) goes on from what the ledger holds.
@@ -144,7 +153,12 @@ async function publish(
   const failures = Object.entries(failed).map(([key, reason]) => {
     const index = byIndex(key);
     const offset = index * spec.shardRows;
-    return { index, offset, count: Math.min(spec.shardRows, spec.rowsTotal - offset), reason: `shard failed: ${reason}` };
+    return {
+      index,
+      offset,
+      count: Math.min(spec.shardRows, spec.rowsTotal - offset),
+      reason: `shard failed: ${reason}`,
+    };
   });
   log(`publishing job ${spec.id}: ${results.length} shard(s) done, ${failures.length} failed`);
   const published = await publishJob(spec, results, failures, env);
@@ -159,12 +173,12 @@ async function publish(
 function keptProviders() {
   const kept = new Map<string, ChatProvider>();
   return {
-    keep(job: Job, open: () => ChatProvider): ChatProvider {
+    keep: (job: Job, open: () => ChatProvider): ChatProvider => {
       if (job.model.provider !== 'llama' || job.cache.replay) return open();
       const key = JSON.stringify([job.model.modelId, job.model.local, job.task.kind]);
       let provider = kept.get(key);
       if (!provider) kept.set(key, (provider = open()));
-      return { ...provider, close: async () => undefined };
+      return { ...provider, close: () => Promise.resolve() };
     },
     async close() {
       for (const provider of kept.values()) await provider.close();
