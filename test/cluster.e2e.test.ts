@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type TestRedis } from '../src/distributed/redis-server.test.util.js';
@@ -65,14 +65,14 @@ describe('llmap run --cluster with llmap workers on Redis', () => {
 
   test('two local workers (--workers 2) write what one machine writes, and the same command again asks nothing', async () => {
     const input = await writeTicketsCsv(join(dir, 'same.csv'), 3_000);
-    const alone = join(dir, 'alone.parquet');
+    const alone = join(dir, 'alone.csv');
     assert.equal((await runCli(['run', input, ...JOB, '-o', alone], env)).code, 0);
     sim.resetStats();
-    const out = join(dir, 'spread.parquet');
+    const out = join(dir, 'spread.csv');
     const args = ['run', input, ...JOB, '-o', out, '--cluster', redis.url, '--workers', '2', '--shard-rows', '400'];
     const run = await runCli(args, env);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /wrote .*spread\.parquet: 3,000 rows — 3,000 ok, 0 failed, 0 invalid/);
+    assert.match(run.stdout, /wrote .*spread\.csv: 3,000 rows — 3,000 ok, 0 failed, 0 invalid/);
     assert.match(run.stdout, /8 shard\(s\) on 2 worker\(s\)/);
     assert.deepEqual(stable(await readRows(out)), stable(await readRows(alone)));
     assert.equal(sim.stats().prompts.answeredMoreThanOnce, 0);
@@ -83,7 +83,7 @@ describe('llmap run --cluster with llmap workers on Redis', () => {
     assert.match(again.stderr, /re-attached to job/);
     assert.equal(sim.stats().requests, asked, 'nothing asked again');
     const status = await runCli(['status', '--cluster', redis.url], env);
-    assert.match(status.stdout, /spread\.parquet: published/);
+    assert.match(status.stdout, /spread\.csv: published/);
     assert.match(status.stdout, /shards: 8 done, 0 running/);
     // The key was in every process's environment; nothing in Redis holds it.
     assert.doesNotMatch(await everythingIn(redis), /sk-test/);
@@ -146,6 +146,33 @@ describe('llmap run --cluster with llmap workers on Redis', () => {
     const rows = await readRows(out);
     assert.equal(rows.length, 600);
     assert.ok(rows.every((r) => r['_status'] === 'failed' && /TRIAGE_KEY/.test(String(r['_error']))));
+    await stopWorkers();
+  });
+
+  test('--detach queues and exits 5; the same command waits for the job; a dataset is parts with a manifest', async () => {
+    const input = await writeTicketsCsv(join(dir, 'dataset.csv'), 900);
+    const out = join(dir, 'dataset.parquet');
+    const args = ['run', input, ...JOB, '-o', out, '--cluster', redis.url, '--shard-rows', '300'];
+    args.push('--output-layout', 'dataset');
+    const detached = await runCli([...args, '--detach'], env);
+    assert.equal(detached.code, 5, detached.stderr);
+    assert.match(detached.stdout, /queued on .*900 rows, 3 shards/);
+    worker();
+    const waited = await runCli(args, env);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.match(waited.stdout, /a Parquet dataset; see _manifest\.json/);
+    const manifest = JSON.parse(readFileSync(join(out, '_manifest.json'), 'utf8')) as {
+      rows: number;
+      parts: { file: string; rows: number }[];
+    };
+    assert.equal(manifest.rows, 900);
+    assert.deepEqual(
+      manifest.parts.map((p) => p.rows),
+      [300, 300, 300],
+    );
+    const rows = await readRows(join(out, '*.parquet'));
+    assert.equal(rows.length, 900);
+    assert.ok(rows.every((r) => r['_status'] === 'ok'));
     await stopWorkers();
   });
 

@@ -40,12 +40,18 @@ export interface ClusterJobSpec {
   readonly createdAt: number;
 }
 
-/** One shard: `count` rows of the input from `offset`. */
-export interface ShardData {
-  readonly spec: ClusterJobSpec;
+/** One shard as queued: `count` rows of the input from `offset`, of the job named `job` (whose spec the parent job
+ * holds, once for all its shards). */
+export interface ShardRef {
+  readonly job: string;
   readonly index: number;
   readonly offset: number;
   readonly count: number;
+}
+
+/** A shard with its job's spec, as a worker answers it. */
+export interface ShardData extends ShardRef {
+  readonly spec: ClusterJobSpec;
 }
 
 export function clusterJobId(job: Job): string {
@@ -107,16 +113,23 @@ function llamaModel(model: string): string {
   return name.startsWith('hf:') || !existsSync(name) ? model : `llama:${resolve(name)}`;
 }
 
+/** What Redis may hold of the rows in flight (shards being answered keep their ledgers there), and a row's share. */
+const REDIS_ROWS_BYTES = 128 * 2 ** 20;
+const LEDGER_BYTES_PER_ROW = 350;
+
 /**
  * Shards of a table: at least four per worker (so a fast worker takes more and a lost one costs little), each of
- * 2,000 to 250,000 rows unless `shardRows` says otherwise.
+ * 2,000 to 250,000 rows, and no larger than keeps the ledgers of one shard per worker within 128 MB of Redis, unless
+ * `shardRows` says otherwise.
  */
 export function planShards(
   rows: number,
   workers: number,
   shardRows?: number,
 ): { readonly offset: number; readonly count: number }[] {
-  const size = shardRows ?? Math.min(250_000, Math.max(2_000, Math.ceil(rows / (Math.max(1, workers) * 4))));
+  const n = Math.max(1, workers);
+  const byMemory = Math.floor(REDIS_ROWS_BYTES / (n * LEDGER_BYTES_PER_ROW));
+  const size = shardRows ?? Math.max(2_000, Math.min(250_000, byMemory, Math.ceil(rows / (n * 4))));
   const shards = [];
   for (let offset = 0; offset < rows; offset += size) shards.push({ offset, count: Math.min(size, rows - offset) });
   return shards;

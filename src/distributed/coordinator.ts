@@ -28,13 +28,17 @@ import {
   workerOptions,
   type ClusterJobSpec,
   type OutputLayout,
+  type ShardRef,
 } from './cluster-job.js';
 import { readClusterJob, workerNames, type ClusterJobView } from './cluster-status.js';
 import { bullConnection, redactUrl, type JobResult } from './worker.js';
 
 /** Attempts of a shard whose run throws (a provider that stays down, a worker that cannot read the input). */
 const SHARD_ATTEMPTS = 3;
-const POLL_MS = 1000;
+/** Attempts of the publishing (a full disk, a part that cannot be read); the same command again retries it. */
+const PUBLISH_ATTEMPTS = 3;
+/** Progress is read once a second, less often for jobs of thousands of shards. */
+const pollMs = (shards: number) => Math.max(1000, shards * 2);
 
 export interface ClusterRunSettings {
   readonly url: string;
@@ -90,13 +94,19 @@ export async function runCluster(settings: ClusterRunSettings): Promise<ClusterO
     }
     if (settings.detach) return { kind: 'detached', spec, attached };
     const parent = (await BullJob.fromId<{ spec: ClusterJobSpec }, JobResult>(publishQueue, id))!;
+    // Publishing failed on every attempt: the same command tries it again, as a one-machine run writes its output.
+    if ((await parent.getState()) === 'failed') {
+      log(`the last publishing of job ${id} failed (${parent.failedReason}): trying again`);
+      await parent.retry();
+    }
     const watching = setInterval(() => {
       void readClusterJob(publishQueue, shardQueue, spec)
         .then((view) => settings.onProgress?.(view))
         .catch(() => undefined);
-    }, POLL_MS);
+    }, pollMs(spec.shards));
     try {
-      const finished = parent.finishedOn ? Promise.resolve(parent.returnvalue) : parent.waitUntilFinished(events);
+      const done = (await parent.getState()) === 'completed';
+      const finished = done ? Promise.resolve(parent.returnvalue) : parent.waitUntilFinished(events);
       const stopped = new Promise<undefined>((resolveStop) =>
         settings.stopSignal?.addEventListener('abort', () => resolveStop(undefined), { once: true }),
       );
@@ -186,7 +196,7 @@ async function enqueue(redis: Redis, spec: ClusterJobSpec): Promise<void> {
     const children = planShards(spec.rowsTotal, 1, spec.shardRows).map((shard, index) => ({
       name: 'shard',
       queueName: SHARD_QUEUE,
-      data: { spec, index, offset: shard.offset, count: shard.count },
+      data: { job: spec.id, index, offset: shard.offset, count: shard.count } satisfies ShardRef,
       opts: {
         jobId: shardJobId(spec.id, index),
         attempts: SHARD_ATTEMPTS,
@@ -194,7 +204,8 @@ async function enqueue(redis: Redis, spec: ClusterJobSpec): Promise<void> {
         ignoreDependencyOnFailure: true,
       },
     }));
-    await flows.add({ name: 'publish', queueName: PUBLISH_QUEUE, data: { spec }, opts: { jobId: spec.id }, children });
+    const opts = { jobId: spec.id, attempts: PUBLISH_ATTEMPTS, backoff: { type: 'exponential', delay: 5000 } };
+    await flows.add({ name: 'publish', queueName: PUBLISH_QUEUE, data: { spec }, opts, children });
   } finally {
     await flows.close();
   }

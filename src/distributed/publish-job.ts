@@ -37,14 +37,19 @@ export interface PublishedJob {
   readonly quarantined: number;
 }
 
-/** Writes the output of a job whose shards have all ended: `results` of those done, `failures` of the others. */
+/**
+ * Writes the output of a job whose shards have all ended: `results` of those done, `failures` of the others.
+ * `written` is told once the output is in place, before the parts are removed, so a publisher killed after it
+ * need not (and could not) write the output again.
+ */
 export async function publishJob(
   spec: ClusterJobSpec,
   results: readonly ShardResult[],
   failures: readonly ShardFailure[],
   env: Env,
+  written: (published: PublishedJob) => Promise<void>,
 ): Promise<PublishedJob> {
-  for (const failure of failures) await writeFailedPart({ spec, ...failure }, failure.reason, env);
+  for (const failure of failures) await writeFailedPart({ spec, job: spec.id, ...failure }, failure.reason, env);
   const parts = Array.from({ length: spec.shards }, (_, index) => partPath(spec, index));
   const missing = parts.find((part) => !existsSync(part));
   if (missing) throw new Error(`the part ${missing} of job ${spec.id} is missing: is ${spec.partsDir} shared?`);
@@ -53,9 +58,11 @@ export async function publishJob(
   const quarantined = await mergeQuarantines(spec, results);
   if (spec.layout === 'dataset') await publishDataset(spec, parts, rows);
   else await publishFile(spec, parts);
-  if (spec.layout === 'file') rmSync(spec.partsDir, { recursive: true, force: true });
   const quarantine = quarantined > 0 ? quarantinePathFor(spec.output) : undefined;
-  return { output: spec.output, layout: spec.layout, rows, quarantine, quarantined };
+  const published = { output: spec.output, layout: spec.layout, rows, quarantine, quarantined };
+  await written(published);
+  rmSync(spec.partsDir, { recursive: true, force: true });
+  return published;
 }
 
 /** One file in input order, written beside the output and renamed onto it. */
@@ -133,7 +140,6 @@ async function publishDataset(spec: ClusterJobSpec, parts: readonly string[], ro
   await writeFile(join(staging, '_manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   rmSync(spec.output, { recursive: true, force: true });
   renameSync(staging, spec.output);
-  rmSync(spec.partsDir, { recursive: true, force: true });
 }
 
 /** The shards' quarantines as one, each entry's row its position in the output. */

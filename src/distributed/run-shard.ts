@@ -150,5 +150,6 @@ export function shardJob(shard: ShardData, ctx: Pick<ShardContext, 'env' | 'cach
     ...(ctx.cacheDir === undefined ? {} : { cacheDir: ctx.cacheDir }),
     ...(budget === undefined ? {} : { budget: (Number(budget) * shard.count) / spec.rowsTotal }),
   };
-  return { ...loadJob(options, ctx.env), range: { offset: shard.offset, count: shard.count } };
+  // The range is the shard's rows (a --limit is in the range: the coordinator counted the rows under it).
+  return { ...loadJob(options, ctx.env), limit: undefined, range: { offset: shard.offset, count: shard.count } };
 }

@@ -6,7 +6,7 @@
 // stop asking, checkpoint what they have to Redis and go back to the queue, and the worker exits.
 
 import { hostname } from 'node:os';
-import { Worker, WaitingError, UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { Job as BullJob, Queue, Worker, WaitingError, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
@@ -18,7 +18,7 @@ import {
   shardKey,
   jobKey,
   type ClusterJobSpec,
-  type ShardData,
+  type ShardRef,
 } from './cluster-job.js';
 import { publishJob, type PublishedJob, type ShardFailure } from './publish-job.js';
 import { runShard, ShardStoppedError, type ShardResult } from './run-shard.js';
@@ -74,8 +74,9 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     maxStalledCount: 3,
   };
 
-  const answerShard = async (bullJob: BullJob<ShardData>, token?: string): Promise<ShardResult> => {
-    const shard = bullJob.data;
+  const specs = jobSpecs(redis);
+  const answerShard = async (bullJob: BullJob<ShardRef>, token?: string): Promise<ShardResult> => {
+    const shard = { ...bullJob.data, spec: await specs.get(bullJob.data.job) };
     const stop = new AbortController();
     held.add(stop);
     log(
@@ -110,7 +111,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       held.delete(stop);
     }
   };
-  const shards = new Worker<ShardData, ShardResult>(SHARD_QUEUE, answerShard, {
+  const shards = new Worker<ShardRef, ShardResult>(SHARD_QUEUE, answerShard, {
     ...common,
     concurrency: settings.shards ?? 1,
   });
@@ -133,10 +134,14 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
       for (const stop of held) stop.abort();
       await closing;
       await providers.close();
+      await specs.close();
       redis.disconnect();
     },
   };
 }
+
+/** How long Redis remembers that a job's output was written (a publisher killed after writing it, retried). */
+const PUBLISHED_TTL_MS = 7 * 86_400_000;
 
 /** The parent job: every shard has ended (done, or failed for good). */
 async function publish(
@@ -160,13 +165,39 @@ async function publish(
       reason: `shard failed: ${reason}`,
     };
   });
+  const marker = `${jobKey(spec.id)}:published`;
+  const earlier = await redis.get(marker);
   log(`publishing job ${spec.id}: ${results.length} shard(s) done, ${failures.length} failed`);
-  const published = await publishJob(spec, results, failures, env);
+  const published = earlier
+    ? (JSON.parse(earlier) as PublishedJob)
+    : await publishJob(spec, results, failures, env, async (written) => {
+        await redis.set(marker, JSON.stringify(written), 'PX', PUBLISHED_TTL_MS);
+      });
   // What Redis held for the job's shards and limits is no longer needed: the output is the record.
   const keys = Array.from({ length: spec.shards }, (_, i) => `${shardKey(spec.id, i)}:done`);
   await redis.del(...keys, `${jobKey(spec.id)}:limits`, `${jobKey(spec.id)}:workers`, `${jobKey(spec.id)}:in-flight`);
   log(`published ${published.output} (${published.rows.toLocaleString('en-US')} rows)`);
   return { spec, published, results, failures, finishedAt: Date.now() };
+}
+
+/** The spec of each job, from its parent job (read once per job by each worker). */
+function jobSpecs(redis: Redis) {
+  const queue = new Queue(PUBLISH_QUEUE, { connection: redis, prefix: BULL_PREFIX });
+  const known = new Map<string, Promise<ClusterJobSpec>>();
+  const read = async (id: string) => {
+    const parent = await BullJob.fromId<{ spec: ClusterJobSpec }>(queue, id);
+    if (!parent) throw new UnrecoverableError(`job ${id} is not in Redis any more (removed with --fresh?)`);
+    return parent.data.spec;
+  };
+  return {
+    get(id: string): Promise<ClusterJobSpec> {
+      let spec = known.get(id);
+      if (!spec) known.set(id, (spec = read(id)));
+      spec.catch(() => known.delete(id));
+      return spec;
+    },
+    close: () => queue.close(),
+  };
 }
 
 /** Local models stay loaded across shards; other providers are opened per shard (they hold nothing costly). */
