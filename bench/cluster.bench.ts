@@ -10,12 +10,14 @@
 // memory job, default 200,000; 1,000,000 for the issue's figure).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { clusterStatus } from '../src/distributed/cluster-status.js';
 import { startRedis, type TestRedis } from '../src/distributed/redis-server.test.util.js';
 import type { SimStats } from '../src/sim/sim-stats.js';
+import { readRows } from '../test/helpers.js';
 import { CLI, measureNode, reviewsTable, startSimProcess, ticketsTable, type MeasuredRun } from './bench-helpers.js';
 
 const REVIEW_SCHEMA = JSON.stringify({
@@ -41,6 +43,8 @@ type JobName = keyof typeof JOBS;
 interface Workers {
   /** CPU seconds and peak RSS (MiB) of each worker so far. */
   usage(): { cpuSeconds: number; peakRssMiB: number }[];
+  /** Kills worker `i` with SIGKILL, as a lost machine goes. */
+  kill(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,10 +68,21 @@ function startWorkers(n: number, url: string, env: NodeJS.ProcessEnv): Workers {
   };
   return {
     usage: () => children.map(read),
+    async kill(i) {
+      const child = children[i]!;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       await Promise.all(
         children.map(
-          (child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))),
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGTERM');
+            }),
         ),
       );
     },
@@ -170,18 +185,93 @@ async function oneMachine(
 
 const rate = (rows: number, seconds: number) => Math.round(rows / seconds).toLocaleString('en-US');
 
-export async function clusterBench(): Promise<string[]> {
-  const lines: string[] = [];
-  const rows = Number(process.env['LLMAP_BENCH_CLUSTER_ROWS'] ?? 100_000);
-  const quarter = Math.round(rows / 4);
-  const count = (n: number) => n.toLocaleString('en-US');
-
-  // 1. Scaling at 200 ms of latency, for the flat job and for the triage job.
-  let sim = await startSimProcess(['--latency-ms', '200']);
+/**
+ * The issue's fault drill: during a job over 4 workers, kill -9 two workers and the coordinator at seeded random
+ * moments, restart Redis (AOF) mid-job, start one worker and the coordinator again; the output must be every row
+ * once and the same as an uninterrupted one-machine run, and the prompts paid twice at most what the two dead
+ * workers had in flight.
+ */
+async function faultDrill(rows: number, seed: number): Promise<string> {
+  let state = seed;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sim = await startSimProcess(['--latency-ms', '20']);
+  const redis = await startRedis({ appendOnly: true });
+  const env = { ...process.env, OPENAI_API_KEY: 'sk-bench', LLMAP_CACHE_DIR: join(RESULTS, 'cache-cluster-drill') };
+  rmSync(env.LLMAP_CACHE_DIR, { recursive: true, force: true });
+  const concurrency = 64;
   try {
-    const concurrency = ['--max-concurrency', '64'];
+    await oneMachine('triage', rows, sim.url, [], 'drill-alone');
+    await fetch(`${sim.url}/stats/reset`, { method: 'POST' });
+    const out = join(RESULTS, 'cluster-drill.jsonl');
+    rmSync(out, { force: true });
+    const input = await JOBS.triage.table(rows);
+    const args = ['run', input, ...JOBS.triage.args, '-o', out, '--base-url', `${sim.url}/v1`, '--cluster', redis.url];
+    args.push('--max-concurrency', String(concurrency));
+    const workers = startWorkers(4, redis.url, env);
+    const answered = async () => (await simStats(sim.url)).byStatus['200'] ?? 0;
+    const at = async (share: number) => {
+      while ((await answered()) < share * rows) await new Promise((r) => setTimeout(r, 100));
+    };
+    const moments = [0.1, 0.3, 0.5].map((start) => start + random() * 0.15);
+    const first = spawn(CLI, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
+    await at(moments[0]!);
+    await workers.kill(0);
+    await at(moments[1]!);
+    await workers.kill(1);
+    first.kill('SIGKILL');
+    await at(moments[2]!);
+    await redis.restart();
+    const replacement = startWorkers(1, redis.url, env);
+    const coordinator = spawn(CLI, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    coordinator.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(coordinator, 'close')) as [number | null];
+    await Promise.all([workers.stop(), replacement.stop()]);
+    if (code !== 0) throw new Error(`the restarted coordinator exited ${code}: ${stderr}`);
+    const mine = await readRows(out);
+    const reference = await readRows(join(RESULTS, 'cluster-drill-alone.parquet'));
+    const ids = new Set(mine.map((row) => row['_row_id']));
+    const same = mine.length === reference.length && mine.every((row, i) => sameAnswer(row, reference[i]!));
+    const stats = await simStats(sim.url);
+    return (
+      `cluster  fault drill (seed ${seed}), ${rows.toLocaleString('en-US')} rows, 4 workers: kill -9 of two workers at ` +
+      `${moments.map((m) => `${Math.round(m * 100)}%`).join(', ')} and the coordinator, Redis restarted: ` +
+      `${mine.length.toLocaleString('en-US')} rows, ${ids.size.toLocaleString('en-US')} distinct, ` +
+      `${same ? 'identical to' : 'DIFFERENT from'} the uninterrupted run; ${stats.prompts.answeredMoreThanOnce} ` +
+      `prompts paid twice (bound: ${2 * concurrency} in flight at the kills)`
+    );
+  } finally {
+    await sim.stop();
+    await redis.close();
+  }
+}
+
+/** The columns that do not depend on when or where a row was answered. */
+function sameAnswer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = ['ticket_id', 'category', 'urgency', 'pii', 'tags', '_status', '_row_id', '_request_key'];
+  return keys.every((key) => JSON.stringify(a[key]) === JSON.stringify(b[key]));
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Against a simulator started with `simArgs` for the measurement, stopped after it. */
+async function withSim<T>(simArgs: readonly string[], measure: (url: string) => Promise<T>): Promise<T> {
+  const sim = await startSimProcess(simArgs);
+  try {
+    return await measure(sim.url);
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** Rows/s of 1, 2 and 4 workers at 200 ms of latency, for the flat job and for the triage job. */
+async function scaling(rows: number): Promise<string[]> {
+  const quarter = Math.round(rows / 4);
+  const concurrency = ['--max-concurrency', '64'];
+  const lines: string[] = [];
+  await withSim(['--latency-ms', '200'], async (url) => {
     for (const job of ['reviews', 'triage'] as const) {
-      const alone = await oneMachine(job, quarter, sim.url, concurrency, `alone-${job}`);
+      const alone = await oneMachine(job, quarter, url, concurrency, `alone-${job}`);
       lines.push(
         `cluster  ${job}, latency 200 ms, one machine, ${count(quarter)} rows: ${rate(quarter, alone.seconds)} rows/s`,
       );
@@ -191,7 +281,7 @@ export async function clusterBench(): Promise<string[]> {
         [2, quarter * 2],
         [4, rows],
       ] as const) {
-        const r = await clusterRun(n, job, size, sim.url, concurrency, `scale-${job}-${n}`);
+        const r = await clusterRun(n, job, size, url, concurrency, `scale-${job}-${n}`);
         const perSecond = size / r.run.seconds;
         single ??= perSecond;
         lines.push(
@@ -201,29 +291,33 @@ export async function clusterBench(): Promise<string[]> {
         );
       }
     }
-  } finally {
-    await sim.stop();
-  }
+  });
+  return lines;
+}
 
-  // 2. CPU per row with latency 0.
-  sim = await startSimProcess([]);
-  try {
+/** CPU per row with latency 0: one worker's (from /proc, after its start-up) against a one-machine run's. */
+async function cpuPerRow(rows: number): Promise<string[]> {
+  const lines: string[] = [];
+  await withSim([], async (url) => {
     for (const job of ['reviews', 'triage'] as const) {
-      const alone = await oneMachine(job, quarter, sim.url, [], `cpu-alone-${job}`);
-      const r = await clusterRun(1, job, quarter, sim.url, [], `cpu-1-${job}`);
-      const aloneUs = (alone.cpuSeconds * 1e6) / quarter;
-      const workerUs = (r.cpuSeconds * 1e6) / quarter;
+      const alone = await oneMachine(job, rows, url, [], `cpu-alone-${job}`);
+      const r = await clusterRun(1, job, rows, url, [], `cpu-1-${job}`);
+      const aloneUs = (alone.cpuSeconds * 1e6) / rows;
+      const workerUs = (r.cpuSeconds * 1e6) / rows;
       lines.push(
-        `cluster  ${job}, CPU per row, latency 0, ${count(quarter)} rows: one machine ${aloneUs.toFixed(0)} µs (its ` +
+        `cluster  ${job}, CPU per row, latency 0, ${count(rows)} rows: one machine ${aloneUs.toFixed(0)} µs (its ` +
           `start-up included), worker ${workerUs.toFixed(0)} µs (${(workerUs / aloneUs).toFixed(2)}×, target ≤ 1.25×); ` +
-          `the coordinator ${((r.run.cpuSeconds * 1e6) / quarter).toFixed(0)} µs more`,
+          `the coordinator ${((r.run.cpuSeconds * 1e6) / rows).toFixed(0)} µs more`,
       );
     }
-  } finally {
-    await sim.stop();
-  }
+  });
+  return lines;
+}
 
-  // 3. One global limit over 4 workers, learned from the headers.
+/** One limit over 4 workers, learned from the headers: a request limit, then a token limit. */
+async function globalLimit(): Promise<string[]> {
+  const lines: string[] = [];
+  const limitRows = 6_000;
   for (const [label, simArgs, measure] of [
     ['requests 6,000/min', ['--latency-ms', '50', '--rpm', '6000'], (s: SimStats) => (s.byStatus['200'] ?? 0) / 100],
     [
@@ -232,34 +326,51 @@ export async function clusterBench(): Promise<string[]> {
       (s: SimStats) => (s.charged['tokens'] ?? 0) / 20_000,
     ],
   ] as const) {
-    sim = await startSimProcess(simArgs);
-    try {
-      const limitRows = 6_000;
-      const r = await clusterRun(4, 'triage', limitRows, sim.url, ['--shard-rows', '500'], 'limit');
-      const span = (r.stats.lastAnsweredAtMs - r.stats.firstRequestAtMs) / 1000;
-      const refused = (r.stats.byStatus['429'] ?? 0) / Math.max(1, r.stats.requests);
-      const shares = Object.entries(r.rowsByWorker).map(([, n]) => ((100 * n) / limitRows).toFixed(0) + '%');
-      lines.push(
-        `cluster  global limit, ${label}, 4 workers, ${count(limitRows)} rows: ${(measure(r.stats) / span).toFixed(3)} ` +
-          `of the limit (first request to last answer), 429s ${(refused * 100).toFixed(2)}% of ${count(r.stats.requests)} ` +
-          `requests (target ≥ 0.97, ≤ 1%); rows per worker ${shares.join(' ')}`,
-      );
-    } finally {
-      await sim.stop();
-    }
-  }
-
-  // 4. Redis memory and worker RSS over a large job, latency 0.
-  const memoryRows = Number(process.env['LLMAP_BENCH_CLUSTER_MEMORY_ROWS'] ?? 200_000);
-  sim = await startSimProcess([]);
-  try {
-    const r = await clusterRun(4, 'triage', memoryRows, sim.url, [], 'memory');
-    lines.push(
-      `cluster  triage, ${count(memoryRows)} rows over 4 workers: Redis used_memory peak ${r.redisPeakMiB.toFixed(1)} MiB ` +
-        `(target < 256 MB), worker peak RSS ${r.workerPeakRssMiB.toFixed(0)} MiB, ${rate(memoryRows, r.run.seconds)} rows/s`,
+    const r = await withSim(simArgs, (url) =>
+      clusterRun(4, 'triage', limitRows, url, ['--shard-rows', '500'], 'limit'),
     );
-  } finally {
-    await sim.stop();
+    const span = (r.stats.lastAnsweredAtMs - r.stats.firstRequestAtMs) / 1000;
+    const refused = (r.stats.byStatus['429'] ?? 0) / Math.max(1, r.stats.requests);
+    const shares = Object.values(r.rowsByWorker).map((n) => ((100 * n) / limitRows).toFixed(0) + '%');
+    lines.push(
+      `cluster  global limit, ${label}, 4 workers, ${count(limitRows)} rows: ${(measure(r.stats) / span).toFixed(3)} ` +
+        `of the limit (first request to last answer), 429s ${(refused * 100).toFixed(2)}% of ${count(r.stats.requests)} ` +
+        `requests (target ≥ 0.97, ≤ 1%); rows per worker ${shares.join(' ')}`,
+    );
+  }
+  return lines;
+}
+
+/** Redis memory and worker RSS over a large job, latency 0. */
+async function memory(rows: number): Promise<string[]> {
+  const r = await withSim([], (url) => clusterRun(4, 'triage', rows, url, [], 'memory'));
+  return [
+    `cluster  triage, ${count(rows)} rows over 4 workers: Redis used_memory peak ${r.redisPeakMiB.toFixed(1)} MiB ` +
+      `(target < 256 MB), worker peak RSS ${r.workerPeakRssMiB.toFixed(0)} MiB, ${rate(rows, r.run.seconds)} rows/s`,
+  ];
+}
+
+/** Every part, or those named in LLMAP_BENCH_CLUSTER_ONLY (scale, cpu, limit, memory, faults). */
+export async function clusterBench(): Promise<string[]> {
+  const rows = Number(process.env['LLMAP_BENCH_CLUSTER_ROWS'] ?? 100_000);
+  const memoryRows = Number(process.env['LLMAP_BENCH_CLUSTER_MEMORY_ROWS'] ?? 200_000);
+  const seed = Number(process.env['LLMAP_BENCH_CLUSTER_SEED'] ?? 15);
+  const parts: Record<string, () => Promise<string[]>> = {
+    scale: () => scaling(rows),
+    cpu: () => cpuPerRow(Math.round(rows / 4)),
+    limit: () => globalLimit(),
+    memory: () => memory(memoryRows),
+    faults: async () => [await faultDrill(rows, seed)],
+  };
+  const only = process.env['LLMAP_BENCH_CLUSTER_ONLY']?.split(',') ?? Object.keys(parts);
+  const lines: string[] = [];
+  for (const name of only) {
+    const run = parts[name];
+    if (!run) throw new Error(`unknown part ${name} of the cluster benchmark; known: ${Object.keys(parts).join(', ')}`);
+    for (const line of await run()) {
+      console.error(line);
+      lines.push(line);
+    }
   }
   return lines;
 }

@@ -59,3 +59,17 @@ export { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 export { openSqliteCache } from './store/sqlite/sqlite-cache.js';
 export { estimateJob, type Estimate, type SampleRun } from './cost/estimate-job.js';
 export { DEFAULT_PRICES, loadPrices, priceOf, costOf, type ModelPrice, type PriceTable } from './cost/prices.js';
+export type { Limiter, MeasureCost, Permit, RequestCost } from './executor/rate-limiter.js';
+export { runCluster, type ClusterRunSettings, type ClusterOutcome } from './distributed/coordinator.js';
+export { startWorker, type WorkerSettings, type RunningWorker, type JobResult } from './distributed/worker.js';
+export {
+  clusterStatus,
+  type ClusterStatus,
+  type ClusterJobView,
+  type ShardView,
+  type ShardState,
+} from './distributed/cluster-status.js';
+export type { ClusterJobSpec, OutputLayout } from './distributed/cluster-job.js';
+export type { ShardResult, ShardProgress } from './distributed/run-shard.js';
+export type { PublishedJob, ShardFailure } from './distributed/publish-job.js';
+export { openRedisLedger, type RedisLedgerOptions } from './store/redis/redis-ledger.js';

@@ -11,6 +11,7 @@ import { InputError } from '../job/input-error.js';
 import type { RunOptions } from '../job/run-options.js';
 import { formatCount } from '../observe/progress.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
+import { shellQuote } from './shell-quote.js';
 import type { CliIo } from './run-command.js';
 
 /** The flags `run` takes for a distributed job, kept out of the job's own options. */
@@ -287,7 +288,7 @@ export function renderClusterStatus(status: ClusterStatus, url: string): string 
           (shard.error ? `: ${shard.error}` : ''),
       );
     }
-    lines.push(`  resume or wait: llmap ${view.spec.command.join(' ')}`);
+    lines.push(`  wait for it:  cd ${view.spec.cwd} && llmap ${view.spec.command.map(shellQuote).join(' ')}`);
   }
   return lines.join('\n');
 }

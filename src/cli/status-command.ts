@@ -9,6 +9,7 @@ import { findRunDirs, readRunStatus, type RunStatus } from '../observe/run-statu
 import { clusterStatus } from '../distributed/cluster-status.js';
 import { renderClusterStatus } from './cluster-command.js';
 import { exitCodesHelp } from './exit-codes.js';
+import { shellQuote } from './shell-quote.js';
 import type { CliIo } from './run-command.js';
 
 export function statusCommand(io: CliIo): Command {
@@ -148,8 +149,4 @@ function formatAge(ms: number): string {
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;
   return `${Math.round(s / 3600)}h`;
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

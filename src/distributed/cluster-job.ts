@@ -36,7 +36,9 @@ export interface ClusterJobSpec {
   /** Rows per shard (the last may have fewer). */
   readonly shardRows: number;
   readonly model: string;
+  /** The coordinator's command and where it was started: `status --cluster` prints how to re-attach. */
   readonly command: readonly string[];
+  readonly cwd: string;
   readonly createdAt: number;
 }
 

@@ -185,6 +185,7 @@ function newSpec(job: Job, id: string, rows: number, settings: ClusterRunSetting
     shardRows: shards[0]!.count,
     model: `${job.model.provider}:${job.model.modelId}`,
     command: settings.command,
+    cwd: process.cwd(),
     createdAt: Date.now(),
   };
 }

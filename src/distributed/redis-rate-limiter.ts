@@ -12,6 +12,7 @@
 // worker killed with SIGKILL gives its slots back after one lease.
 
 import type { Redis } from 'ioredis';
+import { redisScript } from '../store/redis/redis-script.js';
 import { BACKOFF, BACKOFF_EVERY_MS, BURST_MS, MIN_FACTOR, MINUTE_MS, PROBE_PER_S } from '../executor/rate-limiter.js';
 
 /** The job's limiter state goes away when no worker has touched it for this long. */
@@ -128,6 +129,15 @@ export interface LimitsSnapshot {
   readonly limits: Readonly<Record<string, number>>;
 }
 
+const scripts = {
+  take: redisScript(TAKE),
+  refund: redisScript(REFUND),
+  refused: redisScript(REFUSED),
+  lease: redisScript(LEASE),
+  renew: redisScript(RENEW),
+  snapshot: redisScript(SNAPSHOT),
+};
+
 /** What one request draws on each budget ('requests', 'tokens', 'input-tokens', 'output-tokens'). */
 export type Costs = Readonly<Record<string, number>>;
 
@@ -175,7 +185,7 @@ export class RedisRateLimiter {
   /** Takes `costs` from every budget at once if they all allow it: 0, else the milliseconds to wait. */
   async tryTake(costs: Costs): Promise<number> {
     const args = Object.entries(costs).flat().map(String);
-    return Number(await this.#redis.eval(TAKE, 1, this.#state, ...args));
+    return Number(await scripts.take(this.#redis, [this.#state], args));
   }
 
   /** Waits until `costs` can be taken, and takes them. */
@@ -191,20 +201,19 @@ export class RedisRateLimiter {
   /** Gives back what a grant reserved and did not use (Anthropic's output tokens). */
   async refund(costs: Costs): Promise<void> {
     const args = Object.entries(costs).flat().map(String);
-    await this.#redis.eval(REFUND, 1, this.#state, ...args);
+    await scripts.refund(this.#redis, [this.#state], args);
   }
 
   /** A worker met a 429: every worker waits `retryAfterMs`, and the shared pace drops by a fifth. */
   async refused(retryAfterMs: number): Promise<void> {
-    await this.#redis.eval(REFUSED, 1, this.#state, String(Math.max(0, Math.round(retryAfterMs))));
+    await scripts.refused(this.#redis, [this.#state], [String(Math.max(0, Math.round(retryAfterMs)))]);
   }
 
   /** Renews this worker's membership (for `membershipMs`) and reads the shared limits. */
   async snapshot(budgets: readonly string[], membershipMs: number): Promise<LimitsSnapshot> {
     const keys = [this.#state, this.#members];
-    const reply = (await this.#redis.eval(SNAPSHOT, 2, ...keys, this.#worker, String(membershipMs), ...budgets)) as (
-      string | number
-    )[];
+    const args = [this.#worker, String(membershipMs), ...budgets];
+    const reply = (await scripts.snapshot(this.#redis, keys, args)) as (string | number)[];
     const limits: Record<string, number> = {};
     budgets.forEach((budget, i) => {
       const limit = Number(reply[3 + i]);
@@ -216,14 +225,14 @@ export class RedisRateLimiter {
   /** One of at most `max` requests in flight over all workers: a lease id, or undefined when all are taken. */
   async tryLease(max: number): Promise<string | undefined> {
     const id = `${this.#worker}:${++this.#leaseSequence}`;
-    const taken = await this.#redis.eval(LEASE, 1, this.#leases, id, String(max), String(this.#leaseMs));
+    const taken = await scripts.lease(this.#redis, [this.#leases], [id, String(max), String(this.#leaseMs)]);
     return Number(taken) === 1 ? id : undefined;
   }
 
   /** Extends the leases this worker holds (call more often than the lease length); returns how many were held. */
   async renew(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return Number(await this.#redis.eval(RENEW, 1, this.#leases, String(this.#leaseMs), ...ids));
+    return Number(await scripts.renew(this.#redis, [this.#leases], [String(this.#leaseMs), ...ids]));
   }
 
   async release(id: string): Promise<void> {

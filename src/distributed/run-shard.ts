@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { loadJob, type Env } from '../job/load-job.js';
+import { defaultStateDir, loadJob, type Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
 import { runJob, type RunJobDeps, type RunSummary } from '../run-job.js';
 import type { ChatProvider } from '../providers/provider.js';
@@ -59,6 +59,8 @@ export interface ShardContext {
   readonly worker: string;
   readonly cacheDir?: string | undefined;
   readonly keepProvider?: (job: Job, open: () => ChatProvider) => ChatProvider;
+  /** Jobs loaded by this worker, by job id. */
+  readonly jobs?: Map<string, Job>;
   readonly stopSignal?: AbortSignal;
   readonly onProgress?: (progress: ShardProgress) => void;
   readonly now?: () => number;
@@ -139,17 +141,28 @@ export async function runShard(shard: ShardData, ctx: ShardContext): Promise<Sha
   return result;
 }
 
-/** The job as this worker runs it: the shard's rows, written to its part, with the worker's keys and cache, and the
- * share of a --budget that the shard's rows are of the job. */
-export function shardJob(shard: ShardData, ctx: Pick<ShardContext, 'env' | 'cacheDir'>): Job {
+/**
+ * The job as this worker runs it: the shard's rows, written to its part, with the worker's keys and cache, and the
+ * share of a --budget that the shard's rows are of the job. The job is loaded (its schema compiled) once per worker
+ * and job, when `ctx.jobs` keeps it.
+ */
+export function shardJob(shard: ShardData, ctx: Pick<ShardContext, 'env' | 'cacheDir' | 'jobs'>): Job {
   const { spec, index } = shard;
+  let base = ctx.jobs?.get(spec.id);
+  if (!base) {
+    const cache = ctx.cacheDir === undefined ? {} : { cacheDir: ctx.cacheDir };
+    base = loadJob({ ...spec.options, out: partPath(spec, 0), ...cache }, ctx.env);
+    ctx.jobs?.set(spec.id, base);
+  }
+  const output = { path: partPath(spec, index), format: base.output.format };
   const { budget } = spec.options;
-  const options = {
-    ...spec.options,
-    out: partPath(spec, index),
-    ...(ctx.cacheDir === undefined ? {} : { cacheDir: ctx.cacheDir }),
-    ...(budget === undefined ? {} : { budget: (Number(budget) * shard.count) / spec.rowsTotal }),
+  return {
+    ...base,
+    output,
+    state: { ...base.state, dir: defaultStateDir(output.path) },
+    budget: budget === undefined ? undefined : (Number(budget) * shard.count) / spec.rowsTotal,
+    // The range is the shard's rows (a --limit is in the range: the coordinator counted the rows under it).
+    limit: undefined,
+    range: { offset: shard.offset, count: shard.count },
   };
-  // The range is the shard's rows (a --limit is in the range: the coordinator counted the rows under it).
-  return { ...loadJob(options, ctx.env), limit: undefined, range: { offset: shard.offset, count: shard.count } };
 }

@@ -20,6 +20,7 @@ import {
   type ClusterJobSpec,
   type ShardRef,
 } from './cluster-job.js';
+import { dropRedisLedger } from '../store/redis/redis-ledger.js';
 import { publishJob, type PublishedJob, type ShardFailure } from './publish-job.js';
 import { runShard, ShardStoppedError, type ShardResult } from './run-shard.js';
 
@@ -75,6 +76,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
   };
 
   const specs = jobSpecs(redis);
+  const jobs = new Map<string, Job>();
   const answerShard = async (bullJob: BullJob<ShardRef>, token?: string): Promise<ShardResult> => {
     const shard = { ...bullJob.data, spec: await specs.get(bullJob.data.job) };
     const stop = new AbortController();
@@ -90,6 +92,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         worker: name,
         cacheDir: settings.cacheDir,
         keepProvider: providers.keep,
+        jobs,
         stopSignal: stop.signal,
         onProgress: (progress) => void bullJob.updateProgress({ ...progress, worker: name }).catch(() => undefined),
       });
@@ -176,6 +179,7 @@ async function publish(
   // What Redis held for the job's shards and limits is no longer needed: the output is the record.
   const keys = Array.from({ length: spec.shards }, (_, i) => `${shardKey(spec.id, i)}:done`);
   await redis.del(...keys, `${jobKey(spec.id)}:limits`, `${jobKey(spec.id)}:workers`, `${jobKey(spec.id)}:in-flight`);
+  for (const failure of failures) await dropRedisLedger(redis, shardKey(spec.id, failure.index));
   log(`published ${published.output} (${published.rows.toLocaleString('en-US')} rows)`);
   return { spec, published, results, failures, finishedAt: Date.now() };
 }
@@ -200,13 +204,25 @@ function jobSpecs(redis: Redis) {
   };
 }
 
-/** Local models stay loaded across shards; other providers are opened per shard (they hold nothing costly). */
+/**
+ * A provider stays open from one shard to the next: a local model stays loaded, an HTTP provider keeps its
+ * connections. Not an embeddings provider of an API: it packs rows into calls under the shard's own limiter.
+ */
 function keptProviders() {
   const kept = new Map<string, ChatProvider>();
   return {
     keep: (job: Job, open: () => ChatProvider): ChatProvider => {
-      if (job.model.provider !== 'llama' || job.cache.replay) return open();
-      const key = JSON.stringify([job.model.modelId, job.model.local, job.task.kind]);
+      const local = job.model.provider === 'llama';
+      if (job.cache.replay || (!local && job.task.kind !== 'generate')) return open();
+      const { model } = job;
+      const key = JSON.stringify([
+        model.provider,
+        model.modelId,
+        model.baseUrls,
+        model.local,
+        job.task.kind,
+        job.execution,
+      ]);
       let provider = kept.get(key);
       if (!provider) kept.set(key, (provider = open()));
       return { ...provider, close: () => Promise.resolve() };

@@ -6,6 +6,7 @@
 // worker killed between checkpoints loses only what it recorded since the last.
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { redisScript } from './redis-script.js';
 import type { RowStatus } from '../../executor/answer-row.js';
 import {
   entryKey,
@@ -114,6 +115,7 @@ redis.call('HSET', KEYS[2], 'checkpoint', ARGV[1])
 redis.call('SET', KEYS[4], ARGV[2])
 return 1
 `;
+const checkpointScript = redisScript(CHECKPOINT);
 
 type TokenField = 'in' | 'out' | 'bin' | 'bout';
 
@@ -179,11 +181,11 @@ function ledgerAt(redis: Redis, key: string, options: RedisLedgerOptions, ready:
       const batch = pending;
       pending = [];
       await ready;
-      const args = [...keys, randomUUID(), JSON.stringify(runMeta), runMeta.model ?? ''];
+      const args = [randomUUID(), JSON.stringify(runMeta), runMeta.model ?? ''];
       for (const e of batch) {
         args.push(entryKey(e.rowId, e.sample), e.checkedWith, e.model, JSON.stringify(toSent(e)));
       }
-      await redis.eval(CHECKPOINT, keys.length, args);
+      await checkpointScript(redis, keys, args);
     },
     async readMeta() {
       await ready;
