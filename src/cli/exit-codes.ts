@@ -34,7 +34,7 @@ const MEANING: Record<ExitCode, string> = {
   2: 'usage, configuration or input error (nothing was sent)',
   3: 'the provider refused the run (bad key, unknown model, the same refusal on the first rows) or was down longer than --max-outage: stopped; what was done is written to <out>.partial.<ext>, rows not answered are left for the next run',
   4: 'the --budget was reached: what was done is written to <out>.partial.<ext>; run again with a larger budget',
-  5: '--detach: batches submitted; run the same command again to collect them',
+  5: '--detach: batches submitted (or a --cluster job queued); run the same command again to collect them',
   6: 'a --gate failed (the scores were computed and written)',
   7: 'the output could not be written (every answer is kept): fix the cause and run the same command again',
   70: 'internal error (a bug in llmap): please report it',

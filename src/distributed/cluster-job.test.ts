@@ -17,15 +17,15 @@ describe('shards of a table', () => {
     );
   });
 
-  test('at least four per worker, never under 2,000 rows', () => {
+  test('at least four per worker, never under 5,000 rows', () => {
     assert.equal(planShards(100_000, 4).length, 16);
-    assert.equal(planShards(3_000, 4).length, 2);
+    assert.equal(planShards(12_000, 4).length, 3);
   });
 
   test('no larger than keeps one shard per worker within 128 MB of ledgers in Redis', () => {
     const [first] = planShards(380_000_000, 10);
     assert.ok(first!.count * 10 * 350 <= 128 * 2 ** 20, String(first!.count));
-    assert.ok(first!.count >= 2_000);
+    assert.ok(first!.count >= 5_000);
   });
 });
 
