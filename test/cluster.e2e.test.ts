@@ -193,6 +193,15 @@ describe('llmap run --cluster with llmap workers on Redis', () => {
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /no_such_column/);
     assert.doesNotMatch(await everythingIn(redis), /bad\.parquet/, 'no job of it in Redis');
+    // A Redis that is not there: each command says so and exits 2, rather than waiting for it.
+    for (const args of [
+      ['status', '--cluster', 'redis://127.0.0.1:1'],
+      ['worker', 'redis://127.0.0.1:1'],
+    ]) {
+      const unreachable = await runCli(args, env);
+      assert.equal(unreachable.code, 2, unreachable.stderr);
+      assert.match(unreachable.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/?: .*ECONNREFUSED/);
+    }
   });
 });
 

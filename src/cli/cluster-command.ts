@@ -234,11 +234,14 @@ export function workerCommand(io: CliIo): Command {
       if (!(lockSeconds >= 1))
         throw new InputError(`Expected \`--lock-timeout\` to be at least 1 second, got ${flags.lockTimeout}`);
       const log = (line: string) => io.stderr.write(`llmap worker: ${line}\n`);
-      const worker = await withTimeout(
-        startWorker({ url, env: io.env, cacheDir: flags.cacheDir, shards, lockMs: lockSeconds * 1000, log }),
-        10_000,
-        () => new InputError(`cannot reach Redis at ${redactUrl(url)}`),
-      );
+      const worker = await startWorker({
+        url,
+        env: io.env,
+        cacheDir: flags.cacheDir,
+        shards,
+        lockMs: lockSeconds * 1000,
+        log,
+      });
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = () => {
@@ -252,16 +255,6 @@ export function workerCommand(io: CliIo): Command {
       });
       log('stopped');
     });
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function renderClusterStatus(status: ClusterStatus, url: string): string {

@@ -25,9 +25,9 @@ export function statusCommand(io: CliIo): Command {
 Examples (from the repository root, after the first example of \`llmap run --help\`):
   llmap status out/.llmap                   # every run whose output is in out/
   llmap status out/.llmap/tickets.parquet   # one run
-  llmap status --cluster redis://127.0.0.1:6390   # distributed jobs: shards, workers, rows, spend
 
 With no directory it reads ./.llmap, where runs whose output is in the current directory keep their state.
+With --cluster URL it shows the distributed jobs on that Redis instead (see \`llmap worker --help\`).
 
 A stopped run with provider batches in flight is collected first: its command is run again with --detach, which
 polls the batches, downloads the ended ones, and writes the output once every row is answered.

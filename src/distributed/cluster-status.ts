@@ -6,7 +6,7 @@ import { Job as BullJob, Queue } from 'bullmq';
 import { costOf, loadPrices, priceOfModel } from '../cost/prices.js';
 import { BULL_PREFIX, PUBLISH_QUEUE, SHARD_QUEUE, shardJobId, type ClusterJobSpec } from './cluster-job.js';
 import type { ShardProgress, ShardResult } from './run-shard.js';
-import { bullConnection, type JobResult } from './worker.js';
+import { bullConnection, checkReachable, type JobResult } from './worker.js';
 
 export type ShardState = 'queued' | 'running' | 'done' | 'failed' | 'retrying';
 
@@ -99,6 +99,7 @@ export interface ClusterStatus {
 
 /** Every job on a Redis (newest first), and the workers connected to it. */
 export async function clusterStatus(url: string): Promise<ClusterStatus> {
+  await checkReachable(url);
   const redis = bullConnection(url);
   const connection = { connection: redis, prefix: BULL_PREFIX };
   const publishQueue = new Queue(PUBLISH_QUEUE, connection);

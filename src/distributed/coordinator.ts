@@ -31,7 +31,7 @@ import {
   type ShardRef,
 } from './cluster-job.js';
 import { readClusterJob, workerNames, type ClusterJobView } from './cluster-status.js';
-import { bullConnection, redactUrl, type JobResult } from './worker.js';
+import { bullConnection, checkReachable, redactUrl, type JobResult } from './worker.js';
 
 /** Attempts of a shard whose run throws (a provider that stays down, a worker that cannot read the input). */
 const SHARD_ATTEMPTS = 3;
@@ -65,6 +65,7 @@ export async function runCluster(settings: ClusterRunSettings): Promise<ClusterO
   const log = settings.log ?? (() => undefined);
   const job = checkedJob(settings.options, settings.env);
   const rowsTotal = await countRows(job);
+  await checkReachable(settings.url);
   const redis = bullConnection(settings.url);
   const connection = { connection: redis, prefix: BULL_PREFIX };
   const publishQueue = new Queue(PUBLISH_QUEUE, connection);
@@ -72,7 +73,6 @@ export async function runCluster(settings: ClusterRunSettings): Promise<ClusterO
   const eventsConnection = redis.duplicate();
   const events = new QueueEvents(PUBLISH_QUEUE, { connection: eventsConnection, prefix: BULL_PREFIX });
   try {
-    await reachable(redis, settings.url);
     const id = clusterJobId(job);
     const fresh = settings.options.fresh === true;
     let existing = await BullJob.fromId<{ spec: ClusterJobSpec }, JobResult>(publishQueue, id);
@@ -154,13 +154,6 @@ async function countRows(job: Job): Promise<number> {
   } finally {
     db.close();
   }
-}
-
-async function reachable(redis: Redis, url: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new InputError(`cannot reach Redis at ${redactUrl(url)} (--cluster)`)), 5000).unref(),
-  );
-  await Promise.race([redis.ping(), timeout]);
 }
 
 function newSpec(job: Job, id: string, rows: number, settings: ClusterRunSettings, connected: number): ClusterJobSpec {

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { Job as BullJob, Queue, Worker, WaitingError, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
+import { InputError } from '../job/input-error.js';
 import type { Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
 import type { ChatProvider } from '../providers/provider.js';
@@ -57,8 +58,33 @@ export function bullConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
+/**
+ * Fails at once, naming the URL (without its password), when nothing answers there: the connections above wait for
+ * Redis for ever, which is right during a restart and wrong for a mistyped URL.
+ */
+export async function checkReachable(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause ??= error));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new InputError(`cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (error as Error)).message}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
   // No colon: BullMQ parses worker names out of client names separated by colons.
+  await checkReachable(settings.url);
   const name = `${hostname()}/${process.pid}`;
   const log = settings.log ?? (() => undefined);
   const redis = bullConnection(settings.url);
