@@ -1,5 +1,5 @@
-// Batch mode end to end, as a user runs it against `llmap sim`: a 120,000-row job split into batches by the
-// provider's limits, killed with SIGKILL after submitting and again while downloading, then completed with every row
+// Batch mode end to end, as a user runs it against `llmap sim`: a 60,000-row job split into batches by
+// --batch-max-requests, killed with SIGKILL after submitting and again while downloading, then completed with every row
 // answered once and every batch created once; failed and expired items handled by each --on-batch-failure policy;
 // cached rows never submitted.
 
@@ -12,8 +12,8 @@ import { duckdbRows, runCli, startCli, tempDir, writeReviewsCsv, type RunningCli
 
 let sim: SimServer;
 before(async () => {
-  // Results are sent at 40 MB/s, so a run can be stopped while it downloads.
-  sim = await startSim({ port: 0, batchDelayMs: 3000, batchDownloadBytesPerS: 40 * 1024 * 1024 });
+  // Results are sent at 20 MB/s, so a run can be stopped while it downloads.
+  sim = await startSim({ port: 0, batchDelayMs: 3000, batchDownloadBytesPerS: 20 * 1024 * 1024 });
 });
 after(() => sim.close());
 
@@ -36,16 +36,17 @@ async function killed(run: RunningCli): Promise<void> {
 }
 
 for (const provider of ['openai', 'anthropic'] as const) {
-  test(`${provider}: 120,000 rows in three batches survive kill -9 after submission and during download`, async () => {
+  test(`${provider}: 60,000 rows in three batches survive kill -9 after submission and during download`, async () => {
     const dir = tempDir(`batch-${provider}`);
-    const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 120_000);
+    const input = await writeReviewsCsv(join(dir, 'reviews.csv'), 60_000);
     const out = join(dir, 'sentiment.parquet');
     const env = { LLMAP_CACHE_DIR: join(dir, 'cache') };
     const model =
       provider === 'openai'
         ? ['-m', 'openai:gpt-4o-mini', '--base-url', `${sim.url}/v1`]
-        : ['-m', 'anthropic:claude-haiku-4-5', '--base-url', sim.url, '--batch-max-requests', '50000'];
+        : ['-m', 'anthropic:claude-haiku-4-5', '--base-url', sim.url];
     const args = ['run', input, '-p', PROMPT, ...model, '-o', out, '--mode', 'batch', '--batch-poll', '0.3'];
+    args.push('--batch-max-requests', '20000');
     const batches = () => (provider === 'openai' ? sim.stats().batches : sim.stats().messageBatches);
     sim.resetStats();
 
@@ -67,12 +68,12 @@ for (const provider of ['openai', 'anthropic'] as const) {
       rows: { ok: number };
       batch: { submitted: number; tokens: { input: number }; savedUsd: number };
     };
-    assert.equal(summary.rows.ok, 120_000);
+    assert.equal(summary.rows.ok, 60_000);
     assert.ok(summary.batch.tokens.input > 0 && summary.batch.savedUsd > 0, JSON.stringify(summary.batch));
 
     const stats = batches();
     assert.equal(stats.created, 3, 'each batch created once');
-    assert.equal(stats.requests, 120_000, 'each request submitted once');
+    assert.equal(stats.requests, 60_000, 'each request submitted once');
     assert.equal(stats.resubmitted, 0);
     assert.ok(stats.downloads >= 4, `results downloaded again after the kill (${stats.downloads} downloads)`);
     assert.equal(sim.stats().requests, 0, 'nothing was asked online');
@@ -81,7 +82,7 @@ for (const provider of ['openai', 'anthropic'] as const) {
       `SELECT count(*)::INTEGER AS n, count(DISTINCT _row_id)::INTEGER AS ids, ` +
         `count(*) FILTER (WHERE _status = 'ok' AND answer IS NOT NULL)::INTEGER AS ok FROM '${out}'`,
     );
-    assert.deepEqual(shape, { n: 120_000, ids: 120_000, ok: 120_000 });
+    assert.deepEqual(shape, { n: 60_000, ids: 60_000, ok: 60_000 });
   });
 }
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
 import { CLI, readRows, runCli, tempDir } from './helpers.js';
 
-const COMMANDS = ['run', 'embed', 'estimate', 'eval', 'compare', 'power', 'status', 'sim'];
+const COMMANDS = ['run', 'embed', 'estimate', 'eval', 'compare', 'power', 'status', 'sim', 'worker'];
 const EXAMPLES_DIR = resolve(import.meta.dirname, '../../examples');
 
 /** The commands of a help text's examples, continuation lines joined, in order. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-old-space-size=160 --max-semi-space-size=32
 // The `llmap` command: wires subcommands and maps errors to exit codes. Everything else lives in the library.
 
-import { Command, CommanderError, Help, type Option } from 'commander';
+import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
 import { embedCommand } from './embed-command.js';
@@ -48,7 +48,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   );
   for (const command of [program, ...program.commands]) {
     command.exitOverride();
-    command.configureHelp({ optionDescription: (option) => HELP.optionDescription(plainDefault(option)) });
+    command.configureHelp({
+      optionDescription: (option) => HELP.optionDescription(plainDefault(option)),
+      argumentDescription: (argument) => HELP.argumentDescription(plainDefault(argument)),
+    });
   }
 
   try {
@@ -81,13 +84,13 @@ const HELP = new Help();
  * An option as its help shows it: a default as a person reads it, `(default: 256)` rather than commander's JSON
  * `(default: "256")`, and no default at all for a repeatable flag that starts empty (`(default: [])`).
  */
-function plainDefault(option: Option): Option {
+function plainDefault<T extends Option | Argument>(option: T): T {
   const value: unknown = option.defaultValue;
   if (Array.isArray(value) && value.length === 0) {
-    return Object.create(option, { defaultValue: { value: undefined } }) as Option;
+    return Object.create(option, { defaultValue: { value: undefined } }) as T;
   }
   if ((typeof value === 'string' || typeof value === 'number') && option.defaultValueDescription === undefined) {
-    return Object.create(option, { defaultValueDescription: { value: String(value) } }) as Option;
+    return Object.create(option, { defaultValueDescription: { value: String(value) } }) as T;
   }
   return option;
 }
