@@ -213,6 +213,7 @@ async function faultDrill(rows: number, seed: number): Promise<string> {
       while ((await answered()) < share * rows) await new Promise((r) => setTimeout(r, 100));
     };
     const moments = [0.1, 0.3, 0.5].map((start) => start + random() * 0.15);
+    const pct = (share: number) => `${Math.round(share * 100)}%`;
     const first = spawn(CLI, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
     await at(moments[0]!);
     await workers.kill(0);
@@ -234,11 +235,11 @@ async function faultDrill(rows: number, seed: number): Promise<string> {
     const same = mine.length === reference.length && mine.every((row, i) => sameAnswer(row, reference[i]!));
     const stats = await simStats(sim.url);
     return (
-      `cluster  fault drill (seed ${seed}), ${rows.toLocaleString('en-US')} rows, 4 workers: kill -9 of two workers at ` +
-      `${moments.map((m) => `${Math.round(m * 100)}%`).join(', ')} and the coordinator, Redis restarted: ` +
-      `${mine.length.toLocaleString('en-US')} rows, ${ids.size.toLocaleString('en-US')} distinct, ` +
-      `${same ? 'identical to' : 'DIFFERENT from'} the uninterrupted run; ${stats.prompts.answeredMoreThanOnce} ` +
-      `prompts paid twice (bound: ${2 * concurrency} in flight at the kills)`
+      `cluster  fault drill (seed ${seed}), ${rows.toLocaleString('en-US')} rows, 4 workers: kill -9 of a worker at ` +
+      `${pct(moments[0]!)}, of another and of the coordinator at ${pct(moments[1]!)}, Redis restarted at ` +
+      `${pct(moments[2]!)}, one worker and the coordinator started again: ${mine.length.toLocaleString('en-US')} rows, ` +
+      `${ids.size.toLocaleString('en-US')} distinct, ${same ? 'identical to' : 'DIFFERENT from'} the uninterrupted ` +
+      `run; ${stats.prompts.answeredMoreThanOnce} prompts paid twice (bound: ${2 * concurrency} in flight at the kills)`
     );
   } finally {
     await sim.stop();
