@@ -7,12 +7,11 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { Budget } from './cost/budget.js';
-import { costOfSpend, isFree, paidPriceOf } from './cost/prices.js';
+import { costOfSpend, isFree, jobPrice } from './cost/prices.js';
 import { planBatch } from './executor/batch-plan.js';
 import type { OutageEvent } from './executor/circuit-breaker.js';
 import { RateLimiter, type Limiter } from './executor/rate-limiter.js';
 import { Slots } from './executor/slots.js';
-import { InputError } from './job/input-error.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { jobKeyer, openJobSource } from './job/job-source.js';
 import type { Job } from './job/job.js';
@@ -119,13 +118,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     );
     const openLedger = (ledger = state.ledger);
     const openCache = (cache = (deps.openCache ?? openSqliteCache)(job.cache.dir));
-    const price = paidPriceOf(job.prices, job.model.provider, job.model.modelId);
-    if (job.budget !== undefined && !price) {
-      throw new InputError(
-        `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +
-          `${job.prices.asOf}) does not list: give it with --prices FILE`,
-      );
-    }
+    const price = jobPrice(job);
     // Each earlier run's tokens at the price of the model it used: a free local run costs nothing here.
     const spentBefore = costOfSpend(job.prices, (await openLedger.counts()).spend);
     // A model that costs nothing cannot spend a budget: no reservations (nor token counts) for it.

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { symlinkSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
-import { CLI, readRows, runCli, tempDir } from './helpers.js';
+import { CLI, exampleRoot, readRows, runCli, tempDir } from './helpers.js';
 
 const COMMANDS = ['run', 'embed', 'estimate', 'eval', 'compare', 'power', 'status', 'sim', 'worker'];
-const EXAMPLES_DIR = resolve(import.meta.dirname, '../../examples');
 
 /** The commands of a help text's examples, continuation lines joined, in order. */
 function examplesOf(help: string): string[] {
@@ -39,12 +38,7 @@ function sh(command: string, cwd: string, env: Record<string, string>) {
 describe('every example of every --help runs as written, from the repository root', () => {
   // The repository root as a user has it (examples/ in it), in a directory of its own so that out/ is the test's;
   // `llmap` on the PATH; the simulators the examples start on 8787 and 8788 on free ports instead.
-  const root = tempDir('examples');
-  symlinkSync(EXAMPLES_DIR, join(root, 'examples'));
-  const bin = join(root, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'llmap'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-  chmodSync(join(bin, 'llmap'), 0o755);
+  const { root, bin } = exampleRoot('examples');
   let sims: SimServer[] = [];
   let env: Record<string, string> = {};
   const ports = (command: string) =>

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type TestRedis } from '../src/distributed/redis-server.test.util.js';
 import { startSim, type SimServer } from '../src/sim/index.js';
-import { CLI, readRows, runCli, startCli, tempDir, writeTicketsCsv, type RunningCli } from './helpers.js';
+import { exampleRoot, readRows, runCli, startCli, tempDir, writeTicketsCsv, type RunningCli } from './helpers.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const JOB = ['-p', join(EXAMPLES, 'triage.md'), '-s', join(EXAMPLES, 'triage.schema.json'), '-m', 'openai:gpt-4o-mini'];
@@ -226,12 +226,7 @@ describe('llmap worker --help', () => {
   test('its examples run as written, from the repository root', async () => {
     const redis = await startRedis();
     const sim = await startSim({ port: 0 });
-    const root = tempDir('worker-examples');
-    symlinkSync(EXAMPLES, join(root, 'examples'));
-    const bin = join(root, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'llmap'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-    chmodSync(join(bin, 'llmap'), 0o755);
+    const { root, bin } = exampleRoot('worker-examples');
     const port = new URL(redis.url).port;
     const env = {
       PATH: `${bin}:${process.env['PATH'] ?? ''}`,

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the real CLI as a child process, a simulator, and reading outputs back.
 
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -51,6 +51,22 @@ export function runCli(
 ): Promise<CliResult> {
   return startCli(args, env, options).done;
 }
+
+/**
+ * The repository root as a user has it, for running documented examples as written: `examples/` in it, in a
+ * directory of its own (so `out/` is the test's), and `llmap` in its `bin/` (put it on the PATH).
+ */
+export function exampleRoot(prefix: string): { readonly root: string; readonly bin: string } {
+  const root = tempDir(prefix);
+  symlinkSync(EXAMPLES_DIR, join(root, 'examples'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'llmap'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  chmodSync(join(bin, 'llmap'), 0o755);
+  return { root, bin };
+}
+
+const EXAMPLES_DIR = resolve(import.meta.dirname, '../../examples');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `llmap-${prefix}-`));

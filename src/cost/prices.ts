@@ -91,6 +91,25 @@ export function paidPriceOf(table: PriceTable, provider: string, modelId: string
   return priceOf(table, provider, modelId) ?? (LOCAL_PROVIDERS.has(provider) ? NO_COST : undefined);
 }
 
+/**
+ * The price a job pays for its model (see paidPriceOf); a --budget without one is an input error, raised before
+ * anything is asked or queued.
+ */
+export function jobPrice(job: {
+  readonly prices: PriceTable;
+  readonly model: { readonly provider: string; readonly modelId: string };
+  readonly budget: number | undefined;
+}): ModelPrice | undefined {
+  const price = paidPriceOf(job.prices, job.model.provider, job.model.modelId);
+  if (job.budget !== undefined && !price) {
+    throw new InputError(
+      `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +
+        `${job.prices.asOf}) does not list: give it with --prices FILE`,
+    );
+  }
+  return price;
+}
+
 /** What a run pays for the tokens of a model named `provider:model` (as the run state records it; see paidPriceOf). */
 export function priceOfModel(table: PriceTable, model: string): ModelPrice | undefined {
   const colon = model.indexOf(':');

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { paidPriceOf } from '../cost/prices.js';
+import { jobPrice } from '../cost/prices.js';
 import { InputError } from '../job/input-error.js';
 import { openJobSource } from '../job/job-source.js';
 import { loadJob, type Env } from '../job/load-job.js';
@@ -135,12 +135,7 @@ function checkedJob(options: RunOptions, env: Env): Job {
   }
   const { detach: _detach, ...rest } = options;
   const job = loadJob(rest, env);
-  if (job.budget !== undefined && !paidPriceOf(job.prices, job.model.provider, job.model.modelId)) {
-    throw new InputError(
-      `--budget needs the price of ${job.model.provider}:${job.model.modelId}, which the price table (of ` +
-        `${job.prices.asOf}) does not list: give it with --prices FILE`,
-    );
-  }
+  jobPrice(job);
   return job;
 }
 
