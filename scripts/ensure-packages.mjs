@@ -1,14 +1,23 @@
 // The Debian packages the tests use, installed when missing (`npm test` sets up what it needs on a fresh Debian
-// machine): redis-server, for the distributed engine's stores and its global rate limit. Uses apt-get as root, or
-// through sudo without a password; otherwise says what to install and fails.
+// machine): redis-server, for the distributed engine's stores and its global rate limit; postgresql, for the
+// PostgreSQL stores (found by its /usr/lib/postgresql/<version>/bin/initdb, which Debian keeps off PATH). Uses apt-get
+// as root, or through sudo without a password; otherwise says what to install and fails.
 import { spawnSync } from 'node:child_process';
-
-const NEEDED = [{ command: 'redis-server', debian: 'redis-server' }];
+import { existsSync, readdirSync } from 'node:fs';
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
+const POSTGRES = '/usr/lib/postgresql';
+const hasPostgres = () =>
+  existsSync(POSTGRES) && readdirSync(POSTGRES).some((version) => existsSync(`${POSTGRES}/${version}/bin/initdb`));
+
+const NEEDED = [
+  { present: () => has('redis-server'), debian: 'redis-server' },
+  { present: hasPostgres, debian: 'postgresql' },
+];
+
 export function ensurePackages() {
-  const missing = NEEDED.filter((item) => !has(item.command)).map((item) => item.debian);
+  const missing = NEEDED.filter((item) => !item.present()).map((item) => item.debian);
   if (missing.length === 0) return;
   const root = process.getuid?.() === 0;
   const sudo = !root && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;

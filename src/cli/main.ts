@@ -11,6 +11,7 @@ import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { runCommand, type CliIo } from './run-command.js';
 import { estimateCommand } from './estimate-command.js';
 import { simCommand } from './sim-command.js';
+import { sqlCommand } from './sql-command.js';
 import { statusCommand } from './status-command.js';
 import { workerCommand } from './cluster-command.js';
 
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .exitOverride();
   program.addCommand(runCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(embedCommand(io, (code) => (exitCode = code), argv));
+  program.addCommand(sqlCommand(io, (code) => (exitCode = code), argv));
   program.addCommand(estimateCommand(io));
   program.addCommand(evalCommand(io, (code) => (exitCode = code)));
   program.addCommand(compareCommand(io, (code) => (exitCode = code)));

@@ -79,6 +79,7 @@ export async function runWithSignals(
   job: ReturnType<typeof loadJob>,
   io: CliIo,
   command: readonly string[],
+  show: { readonly notes?: boolean } = {},
 ): Promise<RunSummary> {
   const stop = new AbortController();
   let progress: ReturnType<typeof startProgress> | undefined;
@@ -102,7 +103,7 @@ export async function runWithSignals(
       onDownload: downloadProgress(io.stderr),
       onStart(stats, warnings, notes) {
         for (const warning of warnings) io.stderr.write(`llmap: warning: ${warning}\n`);
-        for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
+        if (show.notes !== false) for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
         progress = startProgress(stats, io.stderr, Date.now);
       },
       onOutage(event) {
@@ -161,20 +162,31 @@ export function collect(value: string, previous: string[]): string[] {
 
 /** The options `run` and `estimate` share: everything that defines a job. */
 export function withJobOptions(command: Command): Command {
-  return withTableJobOptions(
-    command
-      .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
-      .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns')
-      .option(
-        '-m, --model <provider:model>',
-        'openai:<model>, anthropic:<model> or llama:<file.gguf|hf:owner/repo:quant> (or LLMAP_MODEL)',
-      ),
+  return withModelOptions(
+    withTableJobOptions(
+      command
+        .requiredOption('-p, --prompt <file|text>', 'prompt file or inline text with {{column}} placeholders')
+        .option('-s, --schema <file|json>', 'JSON Schema for the answer; its properties become typed columns'),
+    ),
   )
-    .option('--budget <usd>', 'stop before the spend (this job, all runs) could pass this many US dollars')
-    .option('--prices <file>', 'a JSON price table laid over the built-in one')
     .option('--temperature <t>', 'sampling temperature (overrides the prompt front matter)')
     .option('--max-tokens <n>', 'answer token limit (overrides the prompt front matter)')
     .option('--samples <n>', 'independent answers per row, written as n rows with a _sample column', '1')
+    .option(
+      '--detach',
+      'batch mode: submit the batches and exit (5); with --cluster: queue the job and exit (5); the same command again collects',
+    );
+}
+
+/** The model, its price and budget, and how it is called (online or through its Batch API): `run` and `sql`. */
+export function withModelOptions(command: Command): Command {
+  return command
+    .option(
+      '-m, --model <provider:model>',
+      'openai:<model>, anthropic:<model> or llama:<file.gguf|hf:owner/repo:quant> (or LLMAP_MODEL)',
+    )
+    .option('--budget <usd>', 'stop before the spend (this job, all runs) could pass this many US dollars')
+    .option('--prices <file>', 'a JSON price table laid over the built-in one')
     .option('--parallel <n>', 'llama: models: sequences answered at once (continuous batching)', '4')
     .option(
       '--mode <online|batch|auto>',
@@ -182,10 +194,6 @@ export function withJobOptions(command: Command): Command {
       'online',
     )
     .option('--deadline <duration>', 'the job must be done within this long of its first batch: 90m, 36h, 2d')
-    .option(
-      '--detach',
-      'batch mode: submit the batches and exit (5); with --cluster: queue the job and exit (5); the same command again collects',
-    )
     .option(
       '--on-batch-failure <batch|online|fail>',
       'failed or expired batch items: a follow-up batch while time remains then online, online at once, or failed',
@@ -198,9 +206,18 @@ export function withJobOptions(command: Command): Command {
 
 /** What every row-mapping command shares (`run`, `estimate`, `embed`): the table, the output, state and limits. */
 export function withTableJobOptions(command: Command): Command {
+  return withEngineOptions(
+    command
+      .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
+      .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
+      .option('--limit <n>', 'only the first N rows (a trial run)')
+      .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)'),
+  ).option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)');
+}
+
+/** How requests are sent, limited, retried, cached and resumed: every command that calls a model. */
+export function withEngineOptions(command: Command): Command {
   return command
-    .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
-    .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
     .option(
       '--base-url <url>',
       'OpenAI-compatible server or Anthropic endpoint; repeat for replicas (default: $OPENAI_BASE_URL or ' +
@@ -220,9 +237,6 @@ export function withTableJobOptions(command: Command): Command {
     .option('--timeout <seconds>', 'per-request timeout', '120')
     .option('--drain-timeout <seconds>', 'after Ctrl-C, how long in-flight requests may finish', '10')
     .option('--max-outage <duration>', 'how long the provider may be down before the run stops (exit 3): 90s, 10m')
-    .option('--limit <n>', 'only the first N rows (a trial run)')
-    .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)')
-    .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)')
     .option('--cache-dir <dir>', 'response cache directory (default: $LLMAP_CACHE_DIR or ~/.cache/llmap)')
     .option('--fresh', 'start this job over, ignoring its run state (the cache still answers)')
     .option('--no-cache', 'do not answer from responses received before this run')

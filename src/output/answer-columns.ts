@@ -27,45 +27,84 @@ export const EMBEDDING_COLUMN: OutputColumn = { name: 'embedding', type: 'FLOAT[
 /** The column for a schema-less answer. */
 export const TEXT_ANSWER_COLUMN: OutputColumn = { name: 'answer', type: 'VARCHAR', nested: false };
 
-function duckdbType(node: Schema, root: Schema, depth = 0): string {
-  if (depth > 8) return 'JSON';
+/** A DuckDB type as a tree: rendered as SQL text (`STRUCT("a" VARCHAR)`) or as a `from_json` structure. */
+type TypeTree =
+  | { readonly kind: 'scalar'; readonly name: string }
+  | { readonly kind: 'list'; readonly item: TypeTree }
+  | { readonly kind: 'struct'; readonly fields: readonly (readonly [string, TypeTree])[] };
+
+const scalar = (name: string): TypeTree => ({ kind: 'scalar', name });
+
+function duckdbType(node: Schema, root: Schema): string {
+  return typeSql(typeTree(node, root));
+}
+
+/** The DuckDB type of a whole answer, e.g. `STRUCT("label" VARCHAR, "tags" VARCHAR[])`. */
+export function answerType(schema: Schema): string {
+  return typeSql(typeTree(schema, schema));
+}
+
+/**
+ * The answer's type as a `from_json` structure (`{"label":"VARCHAR","tags":["VARCHAR"]}`): unlike a cast to the
+ * STRUCT type, it reads an object with keys the type does not name (a schema that allows more properties).
+ */
+export function answerStructure(schema: Schema): string {
+  const structure = (tree: TypeTree): unknown =>
+    tree.kind === 'scalar'
+      ? tree.name
+      : tree.kind === 'list'
+        ? [structure(tree.item)]
+        : Object.fromEntries(tree.fields.map(([name, child]) => [name, structure(child)]));
+  return JSON.stringify(structure(typeTree(schema, schema)));
+}
+
+function typeSql(tree: TypeTree): string {
+  if (tree.kind === 'scalar') return tree.name;
+  if (tree.kind === 'list') return `${typeSql(tree.item)}[]`;
+  return `STRUCT(${tree.fields.map(([name, child]) => `"${name.replaceAll('"', '""')}" ${typeSql(child)}`).join(', ')})`;
+}
+
+function typeTree(node: Schema, root: Schema, depth = 0): TypeTree {
+  if (depth > 8) return scalar('JSON');
   const resolved = resolveRef(node, root);
-  if (Array.isArray(resolved['enum']) || resolved['const'] !== undefined) return scalarOfValues(resolved);
+  if (Array.isArray(resolved['enum']) || resolved['const'] !== undefined) return scalar(scalarOfValues(resolved));
   const branches = resolved['anyOf'] ?? resolved['oneOf'];
   if (Array.isArray(branches)) {
     const nonNull = branches.filter((b) => isRecord(b) && b['type'] !== 'null') as Schema[];
-    return nonNull.length === 1 ? duckdbType(nonNull[0]!, root, depth + 1) : 'JSON';
+    return nonNull.length === 1 ? typeTree(nonNull[0]!, root, depth + 1) : scalar('JSON');
   }
   const types = (Array.isArray(resolved['type']) ? resolved['type'] : [resolved['type']]).filter((t) => t !== 'null');
   if (types.length !== 1)
-    return types.length === 2 && types.includes('integer') && types.includes('number') ? 'DOUBLE' : 'JSON';
+    return scalar(types.length === 2 && types.includes('integer') && types.includes('number') ? 'DOUBLE' : 'JSON');
   switch (types[0]) {
     case 'string':
-      return 'VARCHAR';
+      return scalar('VARCHAR');
     case 'integer':
-      return 'BIGINT';
+      return scalar('BIGINT');
     case 'number':
-      return 'DOUBLE';
+      return scalar('DOUBLE');
     case 'boolean':
-      return 'BOOLEAN';
+      return scalar('BOOLEAN');
     case 'array': {
       const items = resolved['items'];
-      return isRecord(items) ? `${duckdbType(items, root, depth + 1)}[]` : 'JSON';
+      return isRecord(items) ? { kind: 'list', item: typeTree(items, root, depth + 1) } : scalar('JSON');
     }
     case 'object': {
       const properties = resolved['properties'];
       // An open object has no fixed fields to be a STRUCT of.
       if (!isRecord(properties) || Object.keys(properties).length === 0 || resolved['additionalProperties'] === true) {
-        return 'JSON';
+        return scalar('JSON');
       }
-      const fields = Object.entries(properties).map(
-        ([name, child]) =>
-          `"${name.replaceAll('"', '""')}" ${duckdbType(isRecord(child) ? child : {}, root, depth + 1)}`,
-      );
-      return `STRUCT(${fields.join(', ')})`;
+      return {
+        kind: 'struct',
+        fields: Object.entries(properties).map(([name, child]) => [
+          name,
+          typeTree(isRecord(child) ? child : {}, root, depth + 1),
+        ]),
+      };
     }
     default:
-      return 'JSON';
+      return scalar('JSON');
   }
 }
 
