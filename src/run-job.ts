@@ -31,6 +31,8 @@ import { openSqliteCache } from './store/sqlite/sqlite-cache.js';
 import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB, type DuckDB } from './table/duckdb.js';
 import { OutputWriteError } from './table/output-write-error.js';
+import { describePg } from './table/postgres/pg-location.js';
+import { writePostgresTable } from './table/postgres/pg-write.js';
 import { publishOutput, type Published } from './table/publish-output.js';
 import { siblingPath } from './table/write-table.js';
 
@@ -243,6 +245,12 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       const complete = job.limit === undefined && writer.rowsWritten === stats.total;
       try {
         published = await publishOutput(db, writer, quarantine, output, complete);
+        // A Postgres target takes the complete output only: its table is replaced once, never by part of a job.
+        if (job.output.postgres && published && !published.partial) {
+          await writePostgresTable(db, published.path, job.output.postgres).catch((error: unknown) => {
+            throw new OutputWriteError(describePg(job.output.postgres!), error);
+          });
+        }
       } catch (error) {
         // The answers are in the run state: the same command again writes the file, asking nothing.
         if (!OutputWriteError.isInstance(error)) throw error;

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { runCluster, type ClusterOutcome } from '../distributed/coordinator.js';
 import type { ClusterJobView, ClusterStatus } from '../distributed/cluster-status.js';
 import type { OutputLayout } from '../distributed/cluster-job.js';
+import { isPostgresUrl } from '../table/postgres/pg-location.js';
 import { startWorker, redactUrl } from '../distributed/worker.js';
 import { InputError } from '../job/input-error.js';
 import type { RunOptions } from '../job/run-options.js';
@@ -46,6 +47,9 @@ export async function runClusterCommand(
 ): Promise<number> {
   const { cluster, workers, shardRows, outputLayout, json, ...jobOptions } = options;
   const url = cluster!;
+  if ([jobOptions.input, jobOptions.out].some((value) => value !== undefined && isPostgresUrl(value))) {
+    throw new InputError('--cluster reads and writes files; a postgres:// input or output runs on one machine');
+  }
   const local = positive(workers, '--workers');
   const stop = new AbortController();
   const onSignal = () => stop.abort();

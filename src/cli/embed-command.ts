@@ -2,6 +2,7 @@
 // as `run`. Flags → Job → runJob; no business logic here.
 
 import { Command, Option } from 'commander';
+import { redactArgs } from '../job/secret.js';
 import { loadEmbedJob, type EmbedOptions } from '../job/load-job.js';
 import { renderSummary } from './render-summary.js';
 import { exitCodesHelp } from './exit-codes.js';
@@ -26,7 +27,7 @@ the status and audit columns of \`llmap run\`.
 ${exitCodesHelp([0, 1, 2, 3, 7, 70, 130])}`;
 
 export function embedCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
-  const command = argv.filter((arg) => arg !== '--fresh');
+  const command = redactArgs(argv.filter((arg) => arg !== '--fresh'));
   return withTableJobOptions(
     new Command('embed')
       .description('write an embedding vector per row of a text column')

@@ -99,7 +99,7 @@ function outputLine(summary: RunSummary): string {
       `run that completes writes ${summary.outputPath}, and one there now is left as it was)`
     );
   }
-  return `  output: ${summary.output}`;
+  return summary.table ? `  output: ${summary.table} (from ${summary.output})` : `  output: ${summary.output}`;
 }
 
 function batchLines(summary: RunSummary): string[] {

@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { InputError } from '../job/input-error.js';
+import { redactArgs } from '../job/secret.js';
 import { loadJob, type Env } from '../job/load-job.js';
 import type { RunOptions } from '../job/run-options.js';
 import { startProgress } from '../observe/progress.js';
@@ -42,12 +43,15 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 7, 70, 130])}`;
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
   // only ever read from the environment).
-  const command = argv.filter((arg) => arg !== '--fresh');
+  const command = redactArgs(argv.filter((arg) => arg !== '--fresh'));
   return withClusterOptions(
     withJobOptions(
       new Command('run')
         .description('map a prompt over every row of a table and write the answers as typed columns')
-        .argument('[input]', 'a .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them'),
+        .argument(
+          '[input]',
+          'a .csv, .tsv, .jsonl/.ndjson or .parquet file, a glob of them, or postgres://user@host/db',
+        ),
     ),
   )
     .addOption(new Option('--json', 'print the summary as JSON on stdout (the text goes to stderr)'))
@@ -208,8 +212,12 @@ export function withModelOptions(command: Command): Command {
 export function withTableJobOptions(command: Command): Command {
   return withEngineOptions(
     command
-      .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv')
-      .option('--sql <query>', 'read rows from a DuckDB query instead of a file')
+      .option('-o, --out <file>', 'output file: .parquet (default), .jsonl or .csv; or postgres://.../db?table=name')
+      .option(
+        '--sql <query>',
+        'read rows from a DuckDB query instead of a file (a Postgres query with a postgres:// input)',
+      )
+      .option('--table <name>', 'with a postgres://user@host/db input: the table to read')
       .option('--limit <n>', 'only the first N rows (a trial run)')
       .option('--id <column>', 'the column that identifies a row across runs (default: a hash of the row)'),
   ).option('--state <dir>', 'run state directory (default: .llmap/<output name> beside the output)');

@@ -7,13 +7,24 @@ import { Command, Option } from 'commander';
 import { InputError } from '../job/input-error.js';
 import { defaultStateDir } from '../job/load-job.js';
 import { sha256Hex } from '../request/request-key.js';
+import { redactArgs } from '../job/secret.js';
+import { isPostgresUrl, parsePgLocation, type PgLocation } from '../table/postgres/pg-location.js';
+import { writePostgresTable } from '../table/postgres/pg-write.js';
 import type { SqlRunOptions } from '../sql/answer-calls.js';
 import { runSql, type SqlResult } from '../sql/run-sql.js';
 import { resultPreview, writeResultFile, writeResultJson } from '../sql/write-result.js';
 import { outputFormatOf } from '../table/write-table.js';
 import { textTable } from './text-table.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
-import { exitCodeFor, jobOptions, runWithSignals, withEngineOptions, withModelOptions, type CliIo } from './run-command.js';
+import {
+  collect,
+  exitCodeFor,
+  jobOptions,
+  runWithSignals,
+  withEngineOptions,
+  withModelOptions,
+  type CliIo,
+} from './run-command.js';
 import { formatCount } from '../observe/progress.js';
 
 const EXAMPLES = `
@@ -56,16 +67,29 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
         .description('run a DuckDB query whose llm(), llm_json(), llm_filter() and llm_embed() calls llmap answers')
         .argument('[query]', 'the query (or --file)')
         .option('-f, --file <query.sql>', 'read the query from a file')
-        .option('-o, --out <file>', 'write the result to a .parquet, .jsonl or .csv file (default: print it)')
+        .option(
+          '-o, --out <file|url>',
+          'write the result to a .parquet, .jsonl or .csv file, or a table: postgres://.../db?table=name (default: print it)',
+        )
+        .option(
+          '--attach <name=url>',
+          'a Postgres table the query reads as <name>: name=postgres://user@host/db (?table=other or ?sql=... to choose)',
+          collect,
+          [],
+        )
         .option('--json', 'print the result as JSON lines on stdout')
         .option('--max-rows <n>', 'rows printed as a table on stdout', '40')
-        .option('--state <dir>', 'run state directory (default: .llmap/<output name> beside -o, else .llmap/sql-<hash>)'),
+        .option(
+          '--state <dir>',
+          'run state directory (default: .llmap/<output name> beside -o, else .llmap/sql-<hash>)',
+        ),
     ),
   )
     .addOption(new Option('--estimate', 'what the query would cost, without sending anything'))
     .addHelpText('after', EXAMPLES)
     .action(async (queryArg: string | undefined, flags: Record<string, unknown>) => {
-      const { file, out, json, maxRows, state, estimate, ...engine } = flags as Record<string, unknown> & {
+      const { file, out, json, maxRows, state, estimate, attach, ...engine } = flags as Record<string, unknown> & {
+        attach: string[];
         file?: string;
         out?: string;
         json?: boolean;
@@ -74,7 +98,9 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
         estimate?: boolean;
       };
       const query = queryText(queryArg, file);
-      const format = out === undefined ? undefined : outputFormatOf(out);
+      const table = out !== undefined && isPostgresUrl(out) ? parsePgLocation(out, '--out') : undefined;
+      if (table && table.table === undefined) throw new InputError(`--out ${table.shown}: name the table, ?table=name`);
+      const format = out === undefined ? undefined : table ? 'parquet' : outputFormatOf(out);
       if (out !== undefined && !format) {
         throw new InputError(`cannot tell the format of --out ${out}: use a .parquet, .jsonl or .csv file`);
       }
@@ -84,16 +110,22 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       }
       const options = jobOptions(undefined, engine) as SqlRunOptions;
       const stateDir = resolve(
-        state ?? (out !== undefined ? defaultStateDir(out) : join('.llmap', `sql-${sha256Hex(query).slice(0, 12)}`)),
+        state ??
+          (table
+            ? join('.llmap', `sql-postgres-${table.table}`)
+            : out !== undefined
+              ? defaultStateDir(out)
+              : join('.llmap', `sql-${sha256Hex(query).slice(0, 12)}`)),
       );
       void estimate;
+      const command = redactArgs(argv);
       const result = await runSql(
-        { query, options, stateDir },
+        { query, options, stateDir, attach: attach.map(attachment) },
         {
           env: io.env,
           // A config's job is an engine detail: its progress and warnings are shown, its notes (its input changes
           // with every run of the query) are not.
-          run: (job) => runWithSignals(job, io, argv, { notes: false }),
+          run: (job) => runWithSignals(job, io, command, { notes: false }),
           onPass: (pass, calls, configs) =>
             io.stderr.write(
               `llmap: run ${pass} of the query: ${formatCount(calls)} new distinct call(s)` +
@@ -102,7 +134,8 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
         },
       );
       try {
-        setExitCode(await deliver(result, { out, format, json: json === true, rowsShown }, io));
+        const to = table ? { table, file: join(stateDir, 'result.parquet') } : { file: out };
+        setExitCode(await deliver(result, { ...to, format, json: json === true, rowsShown }, io));
       } finally {
         result.db.close();
       }
@@ -110,17 +143,30 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
 }
 
 function queryText(query: string | undefined, file: string | undefined): string {
-  if (query !== undefined && file !== undefined) throw new InputError('give the query as an argument or --file, not both');
+  if (query !== undefined && file !== undefined)
+    throw new InputError('give the query as an argument or --file, not both');
   if (file !== undefined) {
     if (!existsSync(file)) throw new InputError(`query file not found: ${file}`);
     return readFileSync(file, 'utf8');
   }
-  if (query === undefined || query.trim() === '') throw new InputError('missing query: llmap sql "SELECT ..." (or --file)');
+  if (query === undefined || query.trim() === '')
+    throw new InputError('missing query: llmap sql "SELECT ..." (or --file)');
   return query;
 }
 
+/** `--attach name=postgres://...`: the table `name` of that database, unless the URL names another or a query. */
+function attachment(value: string): { name: string; location: PgLocation } {
+  const match = /^([A-Za-z_][\w]*)=(.+)$/.exec(value);
+  if (!match || !isPostgresUrl(match[2]!)) {
+    throw new InputError(`--attach ${redactArgs([value])[0]}: expected name=postgres://user@host/database`);
+  }
+  return { name: match[1]!, location: parsePgLocation(match[2]!, '--attach', { table: match[1]! }) };
+}
+
 interface Destination {
-  readonly out: string | undefined;
+  /** The file written (with `table`, the file whose rows then go to the table). */
+  readonly file: string | undefined;
+  readonly table?: PgLocation;
   readonly format: ReturnType<typeof outputFormatOf>;
   readonly json: boolean;
   readonly rowsShown: number;
@@ -135,11 +181,13 @@ async function deliver(result: SqlResult, to: Destination, io: CliIo): Promise<n
     );
     return exitCodeFor(result.stopped);
   }
-  if (to.out !== undefined && to.format) {
+  const shown = to.table ? `${to.table.shown} table ${to.table.table}` : to.file;
+  if (to.file !== undefined && to.format) {
     try {
-      await writeResultFile(result.db, result.table, to.out, to.format);
+      await writeResultFile(result.db, result.table, to.file, to.format);
+      if (to.table) await writePostgresTable(result.db, to.file, to.table);
     } catch (error) {
-      io.stderr.write(`llmap: the result could not be written to ${to.out}: ${(error as Error).message}\n`);
+      io.stderr.write(`llmap: the result could not be written to ${shown}: ${(error as Error).message}\n`);
       return EXIT.outputNotWritten;
     }
   } else if (to.json) {
@@ -148,10 +196,12 @@ async function deliver(result: SqlResult, to: Destination, io: CliIo): Promise<n
     const preview = await resultPreview(result.db, result.table, to.rowsShown);
     io.stdout.write(textTable(preview.header, preview.rows, '') + '\n');
     if (result.rows > preview.rows.length) {
-      io.stdout.write(`(${formatCount(result.rows - preview.rows.length)} more rows: write them with -o FILE or --json)\n`);
+      io.stdout.write(
+        `(${formatCount(result.rows - preview.rows.length)} more rows: write them with -o FILE or --json)\n`,
+      );
     }
   }
-  io.stderr.write(summaryLine(result, to.out) + '\n');
+  io.stderr.write(summaryLine(result, shown) + '\n');
   return result.failures.length > 0 ? EXIT.rowsNotOk : EXIT.ok;
 }
 
@@ -165,7 +215,9 @@ function summaryLine(result: SqlResult, out: string | undefined): string {
     `${formatCount(paid)} asked of the model`,
     ...(usd > 0 ? [`$${usd.toFixed(4)}`] : []),
     ...(failed > 0
-      ? [`${formatCount(failed)} failed (NULL): ${result.failures.map((f) => `${f.reason} ${formatCount(f.calls)}`).join(', ')}`]
+      ? [
+          `${formatCount(failed)} failed (NULL): ${result.failures.map((f) => `${f.reason} ${formatCount(f.calls)}`).join(', ')}`,
+        ]
       : []),
   ];
   return `llmap: ${parts.join('; ')}`;

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { Job as BullJob, Queue, Worker, WaitingError, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../job/secret.js';
 import { InputError } from '../job/input-error.js';
 import type { Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
@@ -261,9 +262,4 @@ function keptProviders() {
 }
 
 /** A Redis URL as shown in logs: without its password. */
-export function redactUrl(url: string): string {
-  if (!URL.canParse(url)) return url;
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
+export { redactUrl } from '../job/secret.js';

@@ -203,7 +203,7 @@ export function defaultStateDir(input: TableInput): string {
 
 /** A directory name per evaluated table: its name and a hash of where it is. */
 function tableKey(input: TableInput): string {
-  const where = input.kind === 'file' ? resolve(input.path) : input.sql;
+  const where = input.kind === 'file' ? resolve(input.path) : input.kind === 'sql' ? input.sql : input.location.shown;
   const name = input.kind === 'file' ? basename(input.path).replace(/[^A-Za-z0-9_.-]/g, '_') : 'query';
   return `${name}-${createHash('sha256').update(where).digest('hex').slice(0, 8)}`;
 }

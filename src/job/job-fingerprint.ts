@@ -53,6 +53,11 @@ export function fingerprintChanges(previous: JobFingerprint, current: JobFingerp
 /** A file is known by its path, size and modification time; a query by its text. */
 function inputIdentity(job: Job): unknown {
   if (job.input.kind === 'sql') return { sql: job.input.sql };
+  // A Postgres source is known by where it is, not by its snapshot (taken again by every run).
+  if (job.input.kind === 'postgres') {
+    const { shown, table, sql } = job.input.location;
+    return { postgres: shown, table: table ?? null, sql: sql ?? null };
+  }
   const path = resolve(job.input.path);
   if (isGlob(job.input.path)) return { glob: path };
   const stat = statSync(path);

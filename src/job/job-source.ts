@@ -8,11 +8,14 @@ import { createRequestKeyer, endpointLocation, type RequestKeyer } from '../requ
 import type { DuckDB } from '../table/duckdb.js';
 import { openTable, type TableSource } from '../table/read-table.js';
 import { checkIdColumn } from '../table/row-identity.js';
+import { snapshotPostgres } from '../table/postgres/pg-snapshot.js';
 import { describeInput, relationSql, type TableInput } from '../table/table-input.js';
 import type { Job } from './job.js';
 
 /** The job's table (its first --limit rows), checked against the prompt and the --id column. */
 export async function openJobSource(db: DuckDB, job: Job): Promise<TableSource> {
+  // A Postgres source is read once into a local file, which the run then streams like any table.
+  if (job.input.kind === 'postgres') await snapshotPostgres(db, job.input.location, job.input.snapshot);
   const input = rowsOfJob(job);
   const source = await openTable(db, input);
   const columnNames = source.columns.map((c) => c.name);

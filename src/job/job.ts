@@ -4,6 +4,7 @@
 import type { PriceTable } from '../cost/prices.js';
 import type { CompiledSchema } from '../output/answer-schema.js';
 import type { Template } from '../prompt/template.js';
+import type { PgLocation } from '../table/postgres/pg-location.js';
 import type { TableInput } from '../table/table-input.js';
 import type { OutputFormat } from '../table/write-table.js';
 import type { Secret } from './secret.js';
@@ -71,7 +72,8 @@ export interface Job {
   readonly limit: number | undefined;
   /** The rows of the input this run answers (a shard of a distributed job): `count` rows from position `offset`. */
   readonly range?: { readonly offset: number; readonly count: number };
-  readonly output: { readonly path: string; readonly format: OutputFormat };
+  /** The output file; with `postgres`, a file in the run directory whose rows then replace that table's. */
+  readonly output: { readonly path: string; readonly format: OutputFormat; readonly postgres?: PgLocation };
   readonly prompt: {
     readonly origin: string;
     readonly system: Template | undefined;

@@ -11,6 +11,7 @@ import { loadPromptSource } from '../prompt/prompt-file.js';
 import { DEFAULT_LOCAL_MODEL } from '../providers/llama/default-model.js';
 import { isModelUri } from '../providers/llama/llama-model.js';
 import { fileInput, isGlob, type TableInput } from '../table/table-input.js';
+import { isPostgresUrl, parsePgLocation } from '../table/postgres/pg-location.js';
 import { partialPathFor } from '../table/publish-output.js';
 import { outputFormatOf } from '../table/write-table.js';
 import { InputError } from './input-error.js';
@@ -44,11 +45,15 @@ export interface LoadJobPurpose {
 
 export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpose = {}): Job {
   const options = parseOptions(rawOptions);
-  const input = tableInput(options);
+  const source = tableInput(options);
   const promptSource = loadPromptSource(options.prompt);
   const front = promptSource.frontMatter;
   const schema = options.schema === undefined ? undefined : loadAnswerSchema(options.schema);
-  const output = outputTarget(options.out, input);
+  const { output, postgresState } = outputTarget(options.out, source);
+  const stateDir = resolve(options.state ?? postgresState ?? defaultStateDir(output.path));
+  // A Postgres source is read into the run directory each run.
+  const input: TableInput =
+    source.kind === 'postgres' ? { ...source, snapshot: join(stateDir, 'source.parquet') } : source;
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(env));
   if (input.kind === 'file' && resolve(input.path) === resolve(output.path)) {
     throw new InputError(`--out ${output.path} is the input file: write the answers to another file`);
@@ -103,7 +108,7 @@ export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpos
     prices: loadPrices(options.prices),
     samples: options.samples,
     state: {
-      dir: resolve(options.state ?? defaultStateDir(output.path)),
+      dir: stateDir,
       fresh: options.fresh ?? false,
       retryFailed: options.retryFailed ?? false,
     },
@@ -177,6 +182,17 @@ function parseOptions(raw: RunOptions): ParsedRunOptions {
 }
 
 function tableInput(options: ParsedRunOptions): TableInput {
+  if (options.input !== undefined && isPostgresUrl(options.input)) {
+    const location = parsePgLocation(options.input, 'input', {
+      ...(options.table === undefined ? {} : { table: options.table }),
+      ...(options.sql === undefined ? {} : { sql: options.sql }),
+    });
+    if (location.table === undefined && location.sql === undefined) {
+      throw new InputError(`input ${location.shown}: name the table with --table (or the query with --sql)`);
+    }
+    return { kind: 'postgres', location, snapshot: '' };
+  }
+  if (options.table !== undefined) throw new InputError('--table names a table of a postgres:// input');
   if (options.input !== undefined && options.sql !== undefined) {
     throw new InputError('give either an input file or --sql, not both');
   }
@@ -186,10 +202,24 @@ function tableInput(options: ParsedRunOptions): TableInput {
   return fileInput(options.input);
 }
 
-function outputTarget(out: string | undefined, input: TableInput): Job['output'] {
+function outputTarget(out: string | undefined, input: TableInput): { output: Job['output']; postgresState?: string } {
+  if (out !== undefined && isPostgresUrl(out)) {
+    const postgres = parsePgLocation(out, '--out');
+    if (postgres.table === undefined) throw new InputError(`--out ${postgres.shown}: name the table, ?table=name`);
+    // The answers are written to a Parquet file in the run directory, then to the table.
+    const state = join('.llmap', `postgres-${postgres.table}`);
+    return {
+      output: { path: join(state, `${postgres.table}.parquet`), format: 'parquet', postgres },
+      postgresState: state,
+    };
+  }
+  return { output: fileOutput(out, input) };
+}
+
+function fileOutput(out: string | undefined, input: TableInput): Job['output'] {
   if (out === undefined) {
-    if (input.kind === 'sql' || isGlob(input.path)) {
-      throw new InputError('missing --out: name the output file (.parquet, .jsonl or .csv)');
+    if (input.kind !== 'file' || isGlob(input.path)) {
+      throw new InputError('missing --out: name the output file (.parquet, .jsonl or .csv, or a postgres:// URL)');
     }
     const stem = basename(input.path).replace(/(\.(csv|tsv|jsonl|ndjson|parquet))?(\.(gz|zst))?$/i, '');
     return { path: join(dirname(input.path), `${stem}.llmap.parquet`), format: 'parquet' };

@@ -63,15 +63,17 @@ const concurrencyFlag = z.union([z.number(), z.string()]).transform((value, ctx)
 export const RunOptionsSchema = z.object({
   /** A .csv, .tsv, .jsonl/.ndjson or .parquet file, or a glob of them. */
   input: z.string().min(1).optional(),
-  /** A DuckDB query to read rows from instead of `input`. */
+  /** A DuckDB query to read rows from instead of `input` (with a postgres:// input: a Postgres query). */
   sql: z.string().min(1).optional(),
+  /** With a postgres:// input: the table to read. */
+  table: z.string().min(1).optional(),
   /** A prompt file, or the prompt text itself. */
   prompt: z.string({ error: 'Missing `--prompt`: a prompt file or inline text with {{column}} placeholders' }).min(1),
   /** A JSON Schema file or inline JSON for the answer. */
   schema: z.string().min(1).optional(),
   /** `openai:<model>` or `anthropic:<model>`. */
   model: z.string().min(1).optional(),
-  /** Output file: .parquet (default), .jsonl or .csv. */
+  /** Output file: .parquet (default), .jsonl or .csv; or a Postgres table, `postgres://.../db?table=name`. */
   out: z.string().min(1).optional(),
   /** One or more base URLs (OpenAI-compatible servers, replicas). */
   baseUrl: z.array(z.string().min(1)).optional(),

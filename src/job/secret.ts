@@ -26,3 +26,16 @@ export class Secret {
     return 'Secret([redacted])';
   }
 }
+
+/** A URL as it may be shown or stored: its password, if any, replaced by `***`. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** A command line as it may be stored (`llmap status` prints it): every URL's password replaced by `***`. */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg) => arg.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => redactUrl(url)));
+}

@@ -15,6 +15,8 @@ export interface RunSummary {
   readonly outputPath: string;
   /** The file this run wrote ('' when none): `outputPath` when complete, else its partial file. */
   readonly output: string;
+  /** The Postgres table the complete output was written to (its URL without password, and the table). */
+  readonly table?: string;
   /** Why `output` is `<name>.partial.<ext>` (the run was limited, or stopped early), leaving `outputPath` as it was. */
   readonly partial?: 'limit' | 'stopped';
   /** Why the output could not be written; every answer is in the run state, and the same command writes it. */
@@ -114,6 +116,9 @@ export function summarise(input: SummaryInput): RunSummary {
   return {
     outputPath: input.output,
     output: published?.path ?? '',
+    ...(input.job.output.postgres && published && !published.partial && input.outputError === undefined
+      ? { table: `${input.job.output.postgres.shown} table ${input.job.output.postgres.table}` }
+      : {}),
     ...(published?.partial ? { partial: input.job.limit === undefined ? 'stopped' : 'limit' } : {}),
     ...(input.outputError === undefined ? {} : { outputError: input.outputError }),
     quarantine: published?.quarantine,

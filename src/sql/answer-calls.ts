@@ -43,7 +43,12 @@ const PROMPT_COLUMN = '__prompt';
  * The job of each config's calls, its table of prompts written, all built before any is sent: a bad model or schema
  * stops the query unpaid.
  */
-export function callJobs(pending: readonly PendingCalls[], options: SqlRunOptions, stateDir: string, env: Env): CallJob[] {
+export function callJobs(
+  pending: readonly PendingCalls[],
+  options: SqlRunOptions,
+  stateDir: string,
+  env: Env,
+): CallJob[] {
   return pending.map((calls) => {
     const dir = join(stateDir, configDirName(calls.config));
     const callsFile = join(dir, 'calls.jsonl');
@@ -66,7 +71,12 @@ export async function answerCalls(
     summaries.push(summary);
     // A run that stopped (budget, outage, Ctrl-C) wrote no complete output: its answers wait in its run state.
     if (summary.stopped || summary.output !== summary.outputPath) break;
-    await readOutcomes(summary.output, pending, answerColumnsOf(job).map((c) => c.name), book);
+    await readOutcomes(
+      summary.output,
+      pending,
+      answerColumnsOf(job).map((c) => c.name),
+      book,
+    );
   }
   return summaries;
 }
@@ -74,7 +84,10 @@ export async function answerCalls(
 function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env: Env): Job {
   const files = { input: join(dir, 'calls.jsonl'), out: join(dir, 'answers.jsonl'), state: join(dir, 'state') };
   if (config.kind === 'embed') {
-    return loadEmbedJob({ ...options, ...files, column: PROMPT_COLUMN, ...(config.model ? { model: config.model } : {}) }, env);
+    return loadEmbedJob(
+      { ...options, ...files, column: PROMPT_COLUMN, ...(config.model ? { model: config.model } : {}) },
+      env,
+    );
   }
   const job = loadJob(
     {
@@ -82,14 +95,20 @@ function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env:
       ...files,
       prompt: `{{${PROMPT_COLUMN}}}`,
       ...(config.model === undefined ? {} : { model: config.model }),
-      ...(config.kind === 'json' ? { schema: config.schema } : config.kind === 'filter' ? { schema: FILTER_SCHEMA } : {}),
+      ...(config.kind === 'json'
+        ? { schema: config.schema }
+        : config.kind === 'filter'
+          ? { schema: FILTER_SCHEMA }
+          : {}),
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
       ...(config.maxTokens === undefined ? {} : { maxTokens: config.maxTokens }),
     },
     env,
   );
   // The system prompt is the query's text as written: literal, not a template over the calls table.
-  return config.system === undefined ? job : { ...job, prompt: { ...job.prompt, system: { parts: [config.system], columns: [] } } };
+  return config.system === undefined
+    ? job
+    : { ...job, prompt: { ...job.prompt, system: { parts: [config.system], columns: [] } } };
 }
 
 /** One directory per config: its kind and a hash of its settings. */
@@ -113,7 +132,11 @@ async function readOutcomes(
   }
 }
 
-function outcomeOf(kind: CallConfig['kind'], row: Record<string, unknown>, answerNames: readonly string[]): CallOutcome {
+function outcomeOf(
+  kind: CallConfig['kind'],
+  row: Record<string, unknown>,
+  answerNames: readonly string[],
+): CallOutcome {
   if (row['_status'] !== 'ok') return { error: `${String(row['_status'])}: ${String(row['_error'] ?? '')}` };
   switch (kind) {
     case 'text':

@@ -19,7 +19,8 @@ export interface CallConfig {
 }
 
 /** A call's end: its value as text for DuckDB (JSON for `json`/`embed`, `true`/`false` for `filter`), or why not. */
-export type CallOutcome = { readonly value: string; readonly error?: never } | { readonly value?: never; readonly error: string };
+export type CallOutcome =
+  { readonly value: string; readonly error?: never } | { readonly value?: never; readonly error: string };
 
 export interface PendingCalls {
   readonly configId: number;

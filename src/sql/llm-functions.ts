@@ -3,7 +3,14 @@
 // call book. A call the book does not know yet is recorded and is NULL in this run of the query; the engine answers
 // it before the next run.
 
-import { DOUBLE, DuckDBScalarFunction, INTEGER, VARCHAR, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
+import {
+  DOUBLE,
+  DuckDBScalarFunction,
+  INTEGER,
+  VARCHAR,
+  type DuckDBDataChunk,
+  type DuckDBVector,
+} from '@duckdb/node-api';
 import type { DuckDB } from '../table/duckdb.js';
 import { sqlString } from '../table/duckdb.js';
 import type { CallBook, CallConfig, CallKind } from './call-book.js';
@@ -29,10 +36,15 @@ export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<
       specialHandling: true,
       mainFunction: (info, input, output) => {
         try {
-          eachCall(book, input, (row, configId, prompt) => {
-            const outcome = book.lookup(configId, prompt);
-            output.setItem(row, outcome?.value ?? null);
-          }, (row) => output.setItem(row, null));
+          eachCall(
+            book,
+            input,
+            (row, configId, prompt) => {
+              const outcome = book.lookup(configId, prompt);
+              output.setItem(row, outcome?.value ?? null);
+            },
+            (row) => output.setItem(row, null),
+          );
           output.flush();
           if (book.full) info.setError(RUN_FULL);
         } catch (error) {
@@ -49,9 +61,14 @@ export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<
       specialHandling: true,
       mainFunction: (info, input, output) => {
         try {
-          eachCall(book, input, (row, configId, prompt) => {
-            output.setItem(row, book.peek(configId, prompt)?.error ?? null);
-          }, (row) => output.setItem(row, null));
+          eachCall(
+            book,
+            input,
+            (row, configId, prompt) => {
+              output.setItem(row, book.peek(configId, prompt)?.error ?? null);
+            },
+            (row) => output.setItem(row, null),
+          );
           output.flush();
         } catch (error) {
           info.setError(error instanceof Error ? error.message : String(error));

@@ -63,7 +63,9 @@ export async function planQuery(db: DuckDB, sql: string): Promise<PlannedQuery> 
       to: jsonMacroName(index, node.function_name.startsWith('try_')),
     });
   }
-  const functions = [...new Set(calls.map((c) => c.function_name).filter((n) => LLM_FUNCTIONS.has(n) || JSON_FUNCTIONS.has(n)))];
+  const functions = [
+    ...new Set(calls.map((c) => c.function_name).filter((n) => LLM_FUNCTIONS.has(n) || JSON_FUNCTIONS.has(n))),
+  ];
   return { sql: rename(sql, renames), schemas, functions };
 }
 
@@ -84,7 +86,12 @@ function walk(node: unknown, visit: (node: FunctionNode) => void): void {
 
 function schemaArgument(node: FunctionNode): string {
   const argument = node.children.find((child) => child.alias === 'schema');
-  if (!argument || argument.class !== 'CONSTANT' || argument.value?.is_null || typeof argument.value?.value !== 'string') {
+  if (
+    !argument ||
+    argument.class !== 'CONSTANT' ||
+    argument.value?.is_null ||
+    typeof argument.value?.value !== 'string'
+  ) {
     throw new InputError(
       `${node.function_name}() needs its schema as a constant: ${node.function_name}(prompt, schema := '{"type": "object", ...}') ` +
         `or schema := 'path/to/schema.json'`,
@@ -99,8 +106,15 @@ function rename(sql: string, renames: readonly { at: number; from: string; to: s
   const parts: Buffer[] = [];
   let last = 0;
   for (const { at, from, to } of [...renames].sort((a, b) => a.at - b.at)) {
-    if (bytes.subarray(at, at + from.length).toString('utf8').toLowerCase() !== from) {
-      throw new InputError(`cannot find ${from}() at byte ${at} of the query (write it without quotes or a schema prefix)`);
+    if (
+      bytes
+        .subarray(at, at + from.length)
+        .toString('utf8')
+        .toLowerCase() !== from
+    ) {
+      throw new InputError(
+        `cannot find ${from}() at byte ${at} of the query (write it without quotes or a schema prefix)`,
+      );
     }
     parts.push(bytes.subarray(last, at), Buffer.from(to, 'utf8'));
     last = at + from.length;

@@ -4,12 +4,14 @@
 // of dependent calls (`llm(llm(x))` takes two), and each run asks only what DuckDB evaluated: rows a WHERE, CASE or
 // LIMIT leaves out are never asked.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Job } from '../job/job.js';
 import type { Env } from '../job/load-job.js';
 import { runJob } from '../run-job.js';
 import type { RunSummary } from '../run/run-summary.js';
-import { openDuckDB, sqlIdentifier, type DuckDB } from '../table/duckdb.js';
+import { openDuckDB, sqlIdentifier, sqlString, type DuckDB } from '../table/duckdb.js';
+import type { PgLocation } from '../table/postgres/pg-location.js';
+import { snapshotPostgres } from '../table/postgres/pg-snapshot.js';
 import { answerCalls, callJobs, type SqlRunOptions } from './answer-calls.js';
 import { CallBook } from './call-book.js';
 import { registerJsonSchema, registerLlmFunctions, RUN_FULL } from './llm-functions.js';
@@ -22,8 +24,8 @@ export interface SqlRequest {
   readonly options: SqlRunOptions;
   /** Where each config's run state and calls live. */
   readonly stateDir: string;
-  /** Tables the query reads by name: a DuckDB relation each (a materialised Postgres table). */
-  readonly sources?: readonly { readonly name: string; readonly relation: string }[];
+  /** Postgres tables the query reads by name: each read once, into the state directory, before the query runs. */
+  readonly attach?: readonly { readonly name: string; readonly location: PgLocation }[];
   /** @default 64 */
   readonly maxPasses?: number;
   /** New calls the first run of the query may record before it is cut short; each next run four times as many.
@@ -62,8 +64,12 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
   try {
     const book = new CallBook();
     await registerLlmFunctions(db, book);
-    for (const source of request.sources ?? []) {
-      await db.connection.run(`CREATE TEMP VIEW ${sqlIdentifier(source.name)} AS SELECT * FROM ${source.relation}`);
+    for (const { name, location } of request.attach ?? []) {
+      const snapshot = join(request.stateDir, 'attached', `${name}.parquet`);
+      await snapshotPostgres(db, location, snapshot);
+      await db.connection.run(
+        `CREATE TEMP VIEW ${sqlIdentifier(name)} AS SELECT * FROM read_parquet(${sqlString(snapshot)})`,
+      );
     }
     const planned = await planQuery(db, request.query);
     for (const [index, { schema, structure }] of planned.schemas.entries()) {
@@ -83,7 +89,11 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
         throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
       }
       const jobs = callJobs(pending, request.options, request.stateDir, deps.env);
-      deps.onPass?.(pass, pending.reduce((n, p) => n + p.prompts.length, 0), pending.length);
+      deps.onPass?.(
+        pass,
+        pending.reduce((n, p) => n + p.prompts.length, 0),
+        pending.length,
+      );
       const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
       summaries.push(...ran);
       const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
@@ -107,7 +117,8 @@ async function runQuery(db: DuckDB, sql: string): Promise<boolean> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.includes(RUN_FULL)) return false;
-    if (/^(?!INTERNAL|Out of Memory)[A-Za-z ]+ Error: /.test(message)) throw new InputError(`the query failed: ${message}`);
+    if (/^(?!INTERNAL|Out of Memory)[A-Za-z ]+ Error: /.test(message))
+      throw new InputError(`the query failed: ${message}`);
     throw error;
   }
 }

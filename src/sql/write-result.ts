@@ -9,7 +9,11 @@ import { siblingPath, type OutputFormat } from '../table/write-table.js';
 export async function writeResultFile(db: DuckDB, table: string, path: string, format: OutputFormat): Promise<void> {
   const staging = siblingPath(path, `writing.${format}`);
   const options =
-    format === 'parquet' ? "FORMAT parquet, COMPRESSION zstd" : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
+    format === 'parquet'
+      ? 'FORMAT parquet, COMPRESSION zstd'
+      : format === 'csv'
+        ? 'FORMAT csv, HEADER true'
+        : 'FORMAT json';
   // CSV has no nested types: lists and structs are written as JSON text.
   const select = format === 'csv' ? await csvSelect(db, table) : '*';
   try {

@@ -5,10 +5,14 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InputError } from '../job/input-error.js';
 import { sqlString } from './duckdb.js';
+import type { PgLocation } from './postgres/pg-location.js';
+import { describePg } from './postgres/pg-location.js';
 
 export type TableInput =
   | { readonly kind: 'file'; readonly path: string; readonly format: InputFormat }
-  | { readonly kind: 'sql'; readonly sql: string };
+  | { readonly kind: 'sql'; readonly sql: string }
+  /** A Postgres table or query, read into `snapshot` (Parquet) when the job opens its table. */
+  | { readonly kind: 'postgres'; readonly location: PgLocation; readonly snapshot: string };
 
 export type InputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
@@ -46,6 +50,7 @@ const CSV_BUFFER = 'buffer_size = 4194304';
 /** The relation as SQL, e.g. `read_csv('reviews.csv')` or `(SELECT ...)`. */
 export function relationSql(input: TableInput): string {
   if (input.kind === 'sql') return `(${input.sql})`;
+  if (input.kind === 'postgres') return `read_parquet(${sqlString(input.snapshot)})`;
   const path = sqlString(input.path);
   switch (input.format) {
     // The dialect is given (RFC 4180) rather than sniffed: a sniffer that meets a malformed line only says it
@@ -76,5 +81,6 @@ export function plainCsvSql(input: TableInput & { kind: 'file' }, header: readon
 
 /** How the input is named in messages. */
 export function describeInput(input: TableInput): string {
+  if (input.kind === 'postgres') return describePg(input.location);
   return input.kind === 'file' ? input.path : `--sql query`;
 }
