@@ -137,7 +137,8 @@ function outcomeOf(
   row: Record<string, unknown>,
   answerNames: readonly string[],
 ): CallOutcome {
-  if (row['_status'] !== 'ok') return { error: `${String(row['_status'])}: ${String(row['_error'] ?? '')}` };
+  if (row['_status'] !== 'ok')
+    return { error: `${String(row['_status'])}: ${String((row['_error'] as string | null) ?? '')}` };
   switch (kind) {
     case 'text':
     case 'filter':

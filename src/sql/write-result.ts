@@ -2,7 +2,7 @@
 // stdout as a table for a person or JSON lines for a program.
 
 import { renameSync, rmSync } from 'node:fs';
-import { sqlIdentifier, sqlString, type DuckDB } from '../table/duckdb.js';
+import { describeRelation, sqlIdentifier, sqlString, type DuckDB } from '../table/duckdb.js';
 import { siblingPath, type OutputFormat } from '../table/write-table.js';
 
 /** Writes the table to `path` atomically: a reader of the name sees the old file or the whole new one. */
@@ -25,12 +25,10 @@ export async function writeResultFile(db: DuckDB, table: string, path: string, f
 }
 
 async function csvSelect(db: DuckDB, table: string): Promise<string> {
-  const reader = await db.connection.runAndReadAll(`DESCRIBE ${table}`);
-  return reader
-    .getRowsJson()
-    .map(([name, type]) => {
-      const column = sqlIdentifier(String(name));
-      return /^(STRUCT|MAP|JSON|UNION)|\]$/.test(String(type)) ? `to_json(${column})::VARCHAR AS ${column}` : column;
+  return (await describeRelation(db, table))
+    .map(({ name, type }) => {
+      const column = sqlIdentifier(name);
+      return /^(STRUCT|MAP|JSON|UNION)|\]$/.test(type) ? `to_json(${column})::VARCHAR AS ${column}` : column;
     })
     .join(', ');
 }

@@ -66,7 +66,7 @@ export async function writePostgresTable(db: DuckDB, parquet: string, target: Pg
     await client.query(`DROP TABLE IF EXISTS ${staging}`);
     await client.query(`CREATE TABLE ${staging} (${definition})`);
     await pipeline(createReadStream(csv), client.query(copyFrom(`COPY ${staging} FROM STDIN WITH (FORMAT csv)`)));
-    const written = Number((await client.query(`SELECT count(*) AS n FROM ${staging}`)).rows[0].n);
+    const written = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${staging}`)).rows[0]!.n);
     await client.query('BEGIN');
     await client.query(`DROP TABLE IF EXISTS ${table}`);
     await client.query(`ALTER TABLE ${staging} RENAME TO ${sqlIdentifier(name)}`);
