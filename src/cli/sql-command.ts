@@ -11,7 +11,8 @@ import { redactArgs } from '../job/secret.js';
 import { isPostgresUrl, parsePgLocation, type PgLocation } from '../table/postgres/pg-location.js';
 import { writePostgresTable } from '../table/postgres/pg-write.js';
 import type { SqlRunOptions } from '../sql/answer-calls.js';
-import { runSql, type SqlResult } from '../sql/run-sql.js';
+import { estimateSql, runSql, type SqlResult } from '../sql/run-sql.js';
+import { renderEstimate } from './estimate-command.js';
 import { resultPreview, writeResultFile, writeResultJson } from '../sql/write-result.js';
 import { outputFormatOf } from '../table/write-table.js';
 import { textTable } from './text-table.js';
@@ -38,16 +39,21 @@ A call that fails is NULL (try_ variants say why); identical calls are asked onc
 
 Examples (from the repository root; against \`llmap sim --port 8787\` with OPENAI_BASE_URL=http://127.0.0.1:8787/v1):
   # One sentence per ticket, printed as a table
-  llmap sql "SELECT ticket_id, llm('Summarise in one sentence: ' || body) AS summary
-             FROM 'examples/tickets.csv' LIMIT 5" -m openai:gpt-4o-mini
+  llmap sql "SELECT ticket_id, llm('Summarise in one sentence: ' || body) AS summary \\
+    FROM 'examples/tickets.csv' LIMIT 5" -m openai:gpt-4o-mini
 
-  # Typed fields from a schema, only for the email tickets, written to Parquet
-  llmap sql "SELECT ticket_id, llm_json(body, schema := 'examples/triage.schema.json') AS triage
-             FROM 'examples/tickets.csv' WHERE channel = 'email'" -m openai:gpt-4o-mini -o out/triage.parquet
+  # Typed fields from a schema, for the email tickets only, written to Parquet
+  llmap sql "SELECT ticket_id, llm_json(body, schema := 'examples/triage.schema.json') AS triage \\
+    FROM 'examples/tickets.csv' WHERE channel = 'email'" -m openai:gpt-4o-mini -o out/triage.parquet
 
-  # Filter with a question, then label what is left
-  llmap sql "SELECT ticket_id, llm('One word for the product area: ' || body) AS area FROM 'examples/tickets.csv'
-             WHERE llm_filter('Is this ticket about billing? ' || body)" -m openai:gpt-4o-mini --json
+  # Ask a yes/no question in WHERE, then label the rows it keeps, as JSON lines
+  llmap sql "SELECT ticket_id, llm('One word for the product area: ' || body) AS area \\
+    FROM 'examples/tickets.csv' WHERE llm_filter('Is this ticket about billing? ' || body)" \\
+    -m openai:gpt-4o-mini --json
+
+  # What a query would cost, sending nothing
+  llmap sql "SELECT llm_json(body, schema := 'examples/triage.schema.json') FROM 'examples/tickets.csv'" \\
+    -m openai:gpt-4o-mini --estimate
 
 ${exitCodesHelp([
   [0, 'the result is written; every call ok'],
@@ -117,10 +123,24 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
               ? defaultStateDir(out)
               : join('.llmap', `sql-${sha256Hex(query).slice(0, 12)}`)),
       );
-      void estimate;
       const command = redactArgs(argv);
+      const attached = attach.map(attachment);
+      if (estimate) {
+        const estimates = await estimateSql({ query, options, stateDir, attach: attached }, io.env);
+        if (estimates.length === 0) io.stdout.write('llmap estimate: the query makes no LLM call\n');
+        for (const { config, estimate } of estimates) {
+          io.stdout.write(
+            `${FUNCTION_NAMES[config.kind]}() calls${config.schema ? ` (schema ${config.schema.length > 60 ? 'inline' : config.schema})` : ''}:\n`,
+          );
+          io.stdout.write(renderEstimate(estimate) + '\n');
+        }
+        io.stdout.write(
+          "Calls whose prompt is another call's answer (llm(llm(x))) are not counted: their prompts are not known yet.\n",
+        );
+        return;
+      }
       const result = await runSql(
-        { query, options, stateDir, attach: attach.map(attachment) },
+        { query, options, stateDir, attach: attached },
         {
           env: io.env,
           // A config's job is an engine detail: its progress and warnings are shown, its notes (its input changes
@@ -141,6 +161,8 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       }
     });
 }
+
+const FUNCTION_NAMES = { text: 'llm', json: 'llm_json', filter: 'llm_filter', embed: 'llm_embed' } as const;
 
 function queryText(query: string | undefined, file: string | undefined): string {
   if (query !== undefined && file !== undefined)

@@ -7,7 +7,7 @@ import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Job } from '../job/job.js';
-import { loadEmbedJob, loadJob, type Env } from '../job/load-job.js';
+import { loadEmbedJob, loadJob, type Env, type LoadJobPurpose } from '../job/load-job.js';
 import type { RunOptions } from '../job/run-options.js';
 import { canonicalJson } from '../request/canonical-json.js';
 import { sha256Hex } from '../request/request-key.js';
@@ -48,6 +48,7 @@ export function callJobs(
   options: SqlRunOptions,
   stateDir: string,
   env: Env,
+  purpose: LoadJobPurpose = {},
 ): CallJob[] {
   return pending.map((calls) => {
     const dir = join(stateDir, configDirName(calls.config));
@@ -55,7 +56,7 @@ export function callJobs(
     mkdirSync(dir, { recursive: true });
     const lines = calls.prompts.map((prompt) => JSON.stringify({ [PROMPT_COLUMN]: prompt }));
     writeFileSync(callsFile, lines.join('\n') + '\n');
-    return { pending: calls, job: configJob(calls.config, options, dir, env), callsFile };
+    return { pending: calls, job: configJob(calls.config, options, dir, env, purpose), callsFile };
   });
 }
 
@@ -81,7 +82,7 @@ export async function answerCalls(
   return summaries;
 }
 
-function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env: Env): Job {
+function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env: Env, purpose: LoadJobPurpose): Job {
   const files = { input: join(dir, 'calls.jsonl'), out: join(dir, 'answers.jsonl'), state: join(dir, 'state') };
   if (config.kind === 'embed') {
     return loadEmbedJob(
@@ -104,6 +105,7 @@ function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env:
       ...(config.maxTokens === undefined ? {} : { maxTokens: config.maxTokens }),
     },
     env,
+    purpose,
   );
   // The system prompt is the query's text as written: literal, not a template over the calls table.
   return config.system === undefined

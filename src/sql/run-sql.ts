@@ -13,7 +13,8 @@ import { openDuckDB, sqlIdentifier, sqlString, type DuckDB } from '../table/duck
 import type { PgLocation } from '../table/postgres/pg-location.js';
 import { snapshotPostgres } from '../table/postgres/pg-snapshot.js';
 import { answerCalls, callJobs, type SqlRunOptions } from './answer-calls.js';
-import { CallBook } from './call-book.js';
+import { CallBook, type CallConfig } from './call-book.js';
+import { estimateJob, type Estimate } from '../cost/estimate-job.js';
 import { registerJsonSchema, registerLlmFunctions, RUN_FULL } from './llm-functions.js';
 import { InputError } from '../job/input-error.js';
 import { planQuery } from './plan-query.js';
@@ -60,6 +61,57 @@ export interface SqlResult {
 export const RESULT_TABLE = '__llmap_result';
 
 export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlResult> {
+  const { db, book, sql } = await openSession(request);
+  try {
+    const budget = budgetShares();
+    const run = deps.run ?? ((job: Job) => runJob(job));
+    const summaries: RunSummary[] = [];
+    const maxPasses = request.maxPasses ?? 64;
+    for (let pass = 1; ; pass++) {
+      // The first run may record one slice of calls, each next one four times as many (see CallBook.full).
+      book.cap = (request.firstCalls ?? 2048) * 4 ** (pass - 1);
+      const complete = await runQuery(db, sql);
+      const pending = book.take();
+      if (pending.length === 0 && complete) return await done(db, book, pass, summaries);
+      if (pass === maxPasses) {
+        throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
+      }
+      const jobs = callJobs(pending, request.options, request.stateDir, deps.env);
+      deps.onPass?.(pass, pending.reduce((n, p) => n + p.prompts.length, 0), pending.length);
+      const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
+      summaries.push(...ran);
+      const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
+      if (stopped) return { ...(await done(db, book, pass, summaries, false)), stopped };
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * What the query's calls would cost, sending nothing: one run of the query records its calls, and each function
+ * setting's calls are estimated as `llmap estimate` estimates a job. A call whose prompt is another call's answer
+ * (`llm(llm(x))`) cannot be known before that answer, so only the calls the query makes of its tables are counted.
+ */
+export async function estimateSql(
+  request: SqlRequest,
+  env: Env,
+): Promise<{ readonly config: CallConfig; readonly estimate: Estimate }[]> {
+  const { db, book, sql } = await openSession(request);
+  try {
+    await runQuery(db, sql);
+    const jobs = callJobs(book.take(), request.options, request.stateDir, env, { sends: false });
+    const estimates = [];
+    for (const { pending, job } of jobs) estimates.push({ config: pending.config, estimate: await estimateJob(job) });
+    return estimates;
+  } finally {
+    db.close();
+  }
+}
+
+/** A DuckDB session with the LLM functions, the attached Postgres tables read, and the query planned. */
+async function openSession(request: SqlRequest): Promise<{ db: DuckDB; book: CallBook; sql: string }> {
   const db = await openDuckDB({ memoryLimit: '1GB', tempDirectory: resolve(request.stateDir, 'spill') });
   try {
     const book = new CallBook();
@@ -75,30 +127,7 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
     for (const [index, { schema, structure }] of planned.schemas.entries()) {
       await registerJsonSchema(db, index, schema, structure);
     }
-    const budget = budgetShares();
-    const run = deps.run ?? ((job: Job) => runJob(job));
-    const summaries: RunSummary[] = [];
-    const maxPasses = request.maxPasses ?? 64;
-    for (let pass = 1; ; pass++) {
-      // The first run may record one slice of calls, each next one four times as many (see CallBook.full).
-      book.cap = (request.firstCalls ?? 2048) * 4 ** (pass - 1);
-      const complete = await runQuery(db, planned.sql);
-      const pending = book.take();
-      if (pending.length === 0 && complete) return await done(db, book, pass, summaries);
-      if (pass === maxPasses) {
-        throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
-      }
-      const jobs = callJobs(pending, request.options, request.stateDir, deps.env);
-      deps.onPass?.(
-        pass,
-        pending.reduce((n, p) => n + p.prompts.length, 0),
-        pending.length,
-      );
-      const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
-      summaries.push(...ran);
-      const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
-      if (stopped) return { ...(await done(db, book, pass, summaries, false)), stopped };
-    }
+    return { db, book, sql: planned.sql };
   } catch (error) {
     db.close();
     throw error;
