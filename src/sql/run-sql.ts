@@ -77,7 +77,11 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
         throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
       }
       const jobs = callJobs(pending, request.options, request.stateDir, deps.env);
-      deps.onPass?.(pass, pending.reduce((n, p) => n + p.prompts.length, 0), pending.length);
+      deps.onPass?.(
+        pass,
+        pending.reduce((n, p) => n + p.prompts.length, 0),
+        pending.length,
+      );
       const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
       summaries.push(...ran);
       const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
