@@ -3,7 +3,7 @@
 // state directory: the same dedupe, response cache, rate limits, retries, budget, batch mode and kill -9 resume as
 // `llmap run`. Its output (JSONL) is read back into the call book, matched to calls by prompt, never by position.
 
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Job } from '../job/job.js';
@@ -43,24 +43,26 @@ const PROMPT_COLUMN = '__prompt';
  * The job of each config's calls, its table of prompts written, all built before any is sent: a bad model or schema
  * stops the query unpaid.
  */
-export function callJobs(
+export async function callJobs(
   pending: readonly PendingCalls[],
+  book: CallBook,
   options: SqlRunOptions,
   stateDir: string,
   env: Env,
   purpose: LoadJobPurpose = {},
-): CallJob[] {
-  return pending.map((calls) => {
+): Promise<CallJob[]> {
+  const jobs: CallJob[] = [];
+  for (const calls of pending) {
     const dir = join(stateDir, configDirName(calls.config));
     const callsFile = join(dir, 'calls.jsonl');
     mkdirSync(dir, { recursive: true });
-    const lines = calls.prompts.map((prompt) => JSON.stringify({ [PROMPT_COLUMN]: prompt }));
-    writeFileSync(callsFile, lines.join('\n') + '\n');
-    return { pending: calls, job: configJob(calls.config, options, dir, env, purpose), callsFile };
-  });
+    await book.writeAsked(calls.configId, callsFile, PROMPT_COLUMN);
+    jobs.push({ pending: calls, job: configJob(calls.config, options, dir, env, purpose), callsFile });
+  }
+  return jobs;
 }
 
-/** Writes each config's prompts, runs its job, and settles every call in the book. */
+/** Runs each config's job and settles its calls in the book. */
 export async function answerCalls(
   jobs: readonly CallJob[],
   book: CallBook,
@@ -72,12 +74,8 @@ export async function answerCalls(
     summaries.push(summary);
     // A run that stopped (budget, outage, Ctrl-C) wrote no complete output: its answers wait in its run state.
     if (summary.stopped || summary.output !== summary.outputPath) break;
-    await readOutcomes(
-      summary.output,
-      pending,
-      answerColumnsOf(job).map((c) => c.name),
-      book,
-    );
+    const names = answerColumnsOf(job).map((c) => c.name);
+    await book.settle(pending.configId, outcomes(summary.output, pending.config.kind, names));
   }
   return summaries;
 }
@@ -118,19 +116,17 @@ function configDirName(config: CallConfig): string {
   return `${config.kind}-${sha256Hex(canonicalJson({ ...config })).slice(0, 12)}`;
 }
 
-/** Each answered row's value as DuckDB reads it, or its status and reason. */
-async function readOutcomes(
+/** Each answered row's prompt and value as DuckDB reads it, or its status and reason. */
+async function* outcomes(
   path: string,
-  pending: PendingCalls,
+  kind: CallConfig['kind'],
   answerNames: readonly string[],
-  book: CallBook,
-): Promise<void> {
-  const { kind } = pending.config;
+): AsyncGenerator<readonly [string, CallOutcome]> {
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line === '') continue;
     const row = JSON.parse(line) as Record<string, unknown>;
-    book.settle(pending.configId, row[PROMPT_COLUMN] as string, outcomeOf(kind, row, answerNames));
+    yield [row[PROMPT_COLUMN] as string, outcomeOf(kind, row, answerNames)];
   }
 }
 

@@ -36,14 +36,13 @@ export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<
       specialHandling: true,
       mainFunction: (info, input, output) => {
         try {
-          eachCall(
-            book,
-            input,
-            (row, configId, prompt) => {
-              const outcome = book.lookup(configId, prompt);
-              output.setItem(row, outcome?.value ?? null);
-            },
-            (row) => output.setItem(row, null),
+          book.batch(() =>
+            eachCall(
+              book,
+              input,
+              (row, configId, prompt) => output.setItem(row, book.lookup(configId, prompt)?.value ?? null),
+              (row) => output.setItem(row, null),
+            ),
           );
           output.flush();
           if (book.full) info.setError(RUN_FULL);

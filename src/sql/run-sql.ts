@@ -4,6 +4,7 @@
 // of dependent calls (`llm(llm(x))` takes two), and each run asks only what DuckDB evaluated: rows a WHERE, CASE or
 // LIMIT leaves out are never asked.
 
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Job } from '../job/job.js';
 import type { Env } from '../job/load-job.js';
@@ -62,6 +63,7 @@ export const RESULT_TABLE = '__llmap_result';
 
 export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlResult> {
   const { db, book, sql } = await openSession(request);
+  let failed = true;
   try {
     const budget = budgetShares();
     const run = deps.run ?? ((job: Job) => runJob(job));
@@ -72,24 +74,33 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
       book.cap = (request.firstCalls ?? 2048) * 4 ** (pass - 1);
       const complete = await runQuery(db, sql);
       const pending = book.take();
-      if (pending.length === 0 && complete) return await done(db, book, pass, summaries);
+      if (pending.length === 0 && complete) {
+        const result = await done(db, book, pass, summaries);
+        failed = false;
+        return result;
+      }
       if (pass === maxPasses) {
         throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
       }
-      const jobs = callJobs(pending, request.options, request.stateDir, deps.env);
+      const jobs = await callJobs(pending, book, request.options, request.stateDir, deps.env);
       deps.onPass?.(
         pass,
-        pending.reduce((n, p) => n + p.prompts.length, 0),
+        pending.reduce((n, p) => n + p.count, 0),
         pending.length,
       );
       const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
       summaries.push(...ran);
       const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
-      if (stopped) return { ...(await done(db, book, pass, summaries, false)), stopped };
+      if (stopped) {
+        const result = { ...(await done(db, book, pass, summaries, false)), stopped };
+        failed = false;
+        return result;
+      }
     }
-  } catch (error) {
-    db.close();
-    throw error;
+  } finally {
+    book.close();
+    // On success the caller writes the result, then closes the session.
+    if (failed) db.close();
   }
 }
 
@@ -105,20 +116,22 @@ export async function estimateSql(
   const { db, book, sql } = await openSession(request);
   try {
     await runQuery(db, sql);
-    const jobs = callJobs(book.take(), request.options, request.stateDir, env, { sends: false });
+    const jobs = await callJobs(book.take(), book, request.options, request.stateDir, env, { sends: false });
     const estimates = [];
     for (const { pending, job } of jobs) estimates.push({ config: pending.config, estimate: await estimateJob(job) });
     return estimates;
   } finally {
+    book.close();
     db.close();
   }
 }
 
 /** A DuckDB session with the LLM functions, the attached Postgres tables read, and the query planned. */
 async function openSession(request: SqlRequest): Promise<{ db: DuckDB; book: CallBook; sql: string }> {
-  const db = await openDuckDB({ memoryLimit: '1GB', tempDirectory: resolve(request.stateDir, 'spill') });
+  mkdirSync(request.stateDir, { recursive: true });
+  const db = await openDuckDB({ memoryLimit: '256MB', tempDirectory: resolve(request.stateDir, 'spill') });
+  const book = new CallBook(join(request.stateDir, 'calls.sqlite'));
   try {
-    const book = new CallBook();
     await registerLlmFunctions(db, book);
     for (const { name, location } of request.attach ?? []) {
       const snapshot = join(request.stateDir, 'attached', `${name}.parquet`);
@@ -133,6 +146,7 @@ async function openSession(request: SqlRequest): Promise<{ db: DuckDB; book: Cal
     }
     return { db, book, sql: planned.sql };
   } catch (error) {
+    book.close();
     db.close();
     throw error;
   }
