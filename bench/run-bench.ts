@@ -5,7 +5,8 @@
 // `llmap eval` and the whole `eval`/`compare` commands on 1M rows (issue 7). `memory` includes the README's triage
 // job to Parquet at 1M rows (issue 14). `npm run bench -- memory-shapes` (not in the default run: it takes long and
 // tens of GB of disk) measures an array of objects and 1,536-float vectors; `memory-formats` the triage job to JSONL
-// and CSV; `cluster` a job over 1, 2 and 4 `llmap worker`s on Redis (issue 15).
+// and CSV; `cluster` a job over 1, 2 and 4 `llmap worker`s on Redis (issue 15); `sql` the overhead of `llmap sql` on
+// 1M rows and Postgres in and out with a kill -9 mid-write (issue 16).
 
 import { bootstrapBench } from './bootstrap.bench.js';
 import { clusterBench } from './cluster.bench.js';
@@ -13,6 +14,7 @@ import { evalBench } from './eval.bench.js';
 import { localBench } from './local.bench.js';
 import { memoryBench, memoryFormatsBench, memoryShapesBench } from './memory.bench.js';
 import { resumeBench } from './resume.bench.js';
+import { sqlBench } from './sql.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
 const chosen = process.argv.slice(2);
@@ -29,6 +31,7 @@ const optional: Record<string, () => Promise<string[]>> = {
   'memory-shapes': () => memoryShapesBench(),
   'memory-formats': () => memoryFormatsBench(),
   cluster: () => clusterBench(),
+  sql: () => sqlBench(),
 };
 const named = chosen.filter((arg) => !scenarios.includes(arg));
 const names = named.length > 0 ? named : Object.keys(benches);
