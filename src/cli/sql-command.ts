@@ -11,7 +11,7 @@ import { redactArgs } from '../job/secret.js';
 import { isPostgresUrl, parsePgLocation, type PgLocation } from '../table/postgres/pg-location.js';
 import { writePostgresTable } from '../table/postgres/pg-write.js';
 import type { SqlRunOptions } from '../sql/answer-calls.js';
-import { estimateSql, runSql, type SqlResult } from '../sql/run-sql.js';
+import { estimateSql, paidRows, runSql, type SqlResult } from '../sql/run-sql.js';
 import { renderEstimate } from './estimate-command.js';
 import { resultPreview, writeResultFile, writeResultJson } from '../sql/write-result.js';
 import { outputFormatOf } from '../table/write-table.js';
@@ -228,7 +228,7 @@ async function deliver(result: SqlResult, to: Destination, io: CliIo): Promise<n
 }
 
 function summaryLine(result: SqlResult, out: string | undefined): string {
-  const paid = result.summaries.reduce((n, s) => n + s.rows.written - s.rows.cached - s.rows.resumed, 0);
+  const paid = result.summaries.reduce((n, s) => n + paidRows(s), 0);
   const usd = result.summaries.reduce((n, s) => n + (s.cost?.runUsd ?? 0), 0);
   const failed = result.failures.reduce((n, f) => n + f.calls, 0);
   const parts = [

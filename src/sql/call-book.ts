@@ -188,10 +188,11 @@ export class CallBook {
   }
 
   private find(configId: number, prompt: string, record: boolean): CallOutcome | undefined {
-    const memo = `${configId}\u0000${prompt}`;
+    // The memory cache is keyed by the prompt's hash, not its text: a long prompt is not held twice.
+    const key = promptKey(prompt);
+    const memo = `${configId}:${key}`;
     const hit = this.cached.get(memo);
     if (hit) return hit;
-    const key = promptKey(prompt);
     const row = this.get.get(configId, key);
     if (row === undefined) {
       if (record) {
@@ -217,7 +218,7 @@ export class CallBook {
   }
 }
 
-/** A prompt's key in the book: a hash, so a long prompt is not an index key. */
+/** A prompt's key in the book: 128 bits of its SHA-256, so a long prompt is not an index key. */
 function promptKey(prompt: string): string {
-  return createHash('sha256').update(prompt).digest('base64');
+  return createHash('sha256').update(prompt).digest('base64').slice(0, 22);
 }

@@ -3,22 +3,28 @@
 // call book. A call the book does not know yet is recorded and is NULL in this run of the query; the engine answers
 // it before the next run.
 
-import {
-  DOUBLE,
-  DuckDBScalarFunction,
-  INTEGER,
-  VARCHAR,
-  type DuckDBDataChunk,
-  type DuckDBVector,
-} from '@duckdb/node-api';
+import { DOUBLE, DuckDBScalarFunction, INTEGER, VARCHAR, type DuckDBDataChunk } from '@duckdb/node-api';
 import type { DuckDB } from '../table/duckdb.js';
 import { sqlString } from '../table/duckdb.js';
 import type { CallBook, CallConfig, CallKind } from './call-book.js';
 
 /** The arguments every generating function takes after its prompt, as SQL (named, with defaults). */
 const GENERATE_ARGS = 'model := NULL, system := NULL, temperature := NULL, max_tokens := NULL';
-/** The same arguments passed on to the scalar functions, after kind, prompt and schema. */
-const PASS_ARGS = 'model, system, temperature, max_tokens';
+/**
+ * What a macro passes to the scalar functions: a key of the call's settings, hashed by DuckDB, then the kind, the
+ * prompt and the settings themselves. DuckDB hands a JavaScript function every row's every argument, constants too,
+ * and decoding a long system prompt or schema per row would cost more than the lookup; the function reads the
+ * 53-bit key per row and decodes the settings only when the key is new (two settings of one query sharing a key is
+ * a 2^-53 chance).
+ */
+function callArgs(
+  kind: CallKind,
+  schema: string,
+  prompt = 'prompt',
+  settings = 'model, system, temperature, max_tokens',
+): string {
+  return `(hash('${kind}', ${schema}, ${settings}) >> 11)::DOUBLE, '${kind}', ${prompt}, ${schema}, ${settings}`;
+}
 
 /** The error that cuts a run of the query short once it has recorded as many new calls as it may. */
 export const RUN_FULL = 'llmap: this run of the query recorded enough new calls';
@@ -26,7 +32,7 @@ export const RUN_FULL = 'llmap: this run of the query recorded enough new calls'
 /** Registers `llm`, `try_llm`, `llm_filter`, `llm_embed` and the scalar functions behind them. */
 export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<void> {
   const connection = db.connection;
-  const parameterTypes = [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, INTEGER];
+  const parameterTypes = [DOUBLE, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, INTEGER];
   connection.registerScalarFunction(
     DuckDBScalarFunction.create({
       name: '__llmap_call',
@@ -75,16 +81,17 @@ export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<
       },
     }),
   );
-  const call = (kind: CallKind, schema = 'NULL') => `__llmap_call('${kind}', prompt, ${schema}, ${PASS_ARGS})`;
-  const error = (kind: CallKind, schema = 'NULL') => `__llmap_error('${kind}', prompt, ${schema}, ${PASS_ARGS})`;
+  const call = (kind: CallKind) => `__llmap_call(${callArgs(kind, 'NULL')})`;
+  const error = (kind: CallKind) => `__llmap_error(${callArgs(kind, 'NULL')})`;
+  const embed = `__llmap_call(${callArgs('embed', 'NULL', 'prompt', 'model, NULL, NULL, NULL')})`;
+  const embedError = `__llmap_error(${callArgs('embed', 'NULL', 'prompt', 'model, NULL, NULL, NULL')})`;
   const macros = [
     `llm(prompt, ${GENERATE_ARGS}) AS ${call('text')}`,
     `try_llm(prompt, ${GENERATE_ARGS}) AS {'result': ${call('text')}, 'error': ${error('text')}}`,
     `llm_filter(prompt, ${GENERATE_ARGS}) AS ${call('filter')}::BOOLEAN`,
     `try_llm_filter(prompt, ${GENERATE_ARGS}) AS {'result': ${call('filter')}::BOOLEAN, 'error': ${error('filter')}}`,
-    `llm_embed(prompt, model := NULL) AS __llmap_call('embed', prompt, NULL, model, NULL, NULL, NULL)::FLOAT[]`,
-    `try_llm_embed(prompt, model := NULL) AS {'result': __llmap_call('embed', prompt, NULL, model, NULL, NULL, NULL)::FLOAT[], ` +
-      `'error': __llmap_error('embed', prompt, NULL, model, NULL, NULL, NULL)}`,
+    `llm_embed(prompt, model := NULL) AS ${embed}::FLOAT[]`,
+    `try_llm_embed(prompt, model := NULL) AS {'result': ${embed}::FLOAT[], 'error': ${embedError}}`,
   ];
   for (const macro of macros) await connection.run(`CREATE OR REPLACE TEMP MACRO ${macro}`);
 }
@@ -95,8 +102,8 @@ export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<
  */
 export async function registerJsonSchema(db: DuckDB, index: number, schema: string, structure: string): Promise<void> {
   const args = `schema := NULL, ${GENERATE_ARGS}`;
-  const value = `from_json(__llmap_call('json', prompt, ${sqlString(schema)}, ${PASS_ARGS}), ${sqlString(structure)})`;
-  const error = `__llmap_error('json', prompt, ${sqlString(schema)}, ${PASS_ARGS})`;
+  const value = `from_json(__llmap_call(${callArgs('json', sqlString(schema))}), ${sqlString(structure)})`;
+  const error = `__llmap_error(${callArgs('json', sqlString(schema))})`;
   await db.connection.run(`CREATE OR REPLACE TEMP MACRO ${jsonMacroName(index)}(prompt, ${args}) AS ${value}`);
   await db.connection.run(
     `CREATE OR REPLACE TEMP MACRO ${jsonMacroName(index, true)}(prompt, ${args}) AS {'result': ${value}, 'error': ${error}}`,
@@ -107,17 +114,17 @@ export function jsonMacroName(index: number, tryVariant = false): string {
   return `${tryVariant ? '__llmap_try_json_' : '__llmap_json_'}${index}`;
 }
 
-/** Each row's call: its config's id (from the arguments' text, built once) and its prompt; `none` for a NULL prompt. */
+/** Each row's call: its config's id (from the settings' key, built once per key) and its prompt; `none` for a NULL
+ * prompt. */
 function eachCall(
   book: CallBook,
   input: DuckDBDataChunk,
   each: (row: number, configId: number, prompt: string) => void,
   none: (row: number) => void,
 ): void {
-  const [kinds, prompts, schemas, models, systems, temperatures, maxTokens] = [0, 1, 2, 3, 4, 5, 6].map((i) =>
-    input.getColumnVector(i),
-  ) as [DuckDBVector, DuckDBVector, DuckDBVector, DuckDBVector, DuckDBVector, DuckDBVector, DuckDBVector];
-  let lastKey = '';
+  const keys = input.getColumnVector(0);
+  const prompts = input.getColumnVector(2);
+  let lastKey: unknown = undefined;
   let lastId = -1;
   for (let row = 0; row < input.rowCount; row++) {
     const prompt = prompts.getItem(row) as string | null;
@@ -125,24 +132,24 @@ function eachCall(
       none(row);
       continue;
     }
-    const kind = kinds.getItem(row) as CallKind;
-    const schema = schemas.getItem(row) as string | null;
-    const model = models.getItem(row) as string | null;
-    const system = systems.getItem(row) as string | null;
-    const temperature = temperatures.getItem(row) as number | null;
-    const tokens = maxTokens.getItem(row) as number | null;
-    const key = `${kind}\u0001${schema}\u0001${model}\u0001${system}\u0001${temperature}\u0001${tokens}`;
+    const key = keys.getItem(row);
     if (key !== lastKey) {
       lastKey = key;
-      lastId = book.configId(key, (): CallConfig => ({
-        kind,
-        model: model ?? undefined,
-        schema: schema ?? undefined,
-        system: system ?? undefined,
-        temperature: temperature ?? undefined,
-        maxTokens: tokens ?? undefined,
-      }));
+      lastId = book.configId(String(key), () => settingsOf(input, row));
     }
     each(row, lastId, prompt);
   }
+}
+
+/** The settings of the call in `row`, decoded from its arguments. */
+function settingsOf(input: DuckDBDataChunk, row: number): CallConfig {
+  const item = <T>(column: number) => (input.getColumnVector(column).getItem(row) as T | null) ?? undefined;
+  return {
+    kind: item<CallKind>(1)!,
+    schema: item<string>(3),
+    model: item<string>(4),
+    system: item<string>(5),
+    temperature: item<number>(6),
+    maxTokens: item<number>(7),
+  };
 }

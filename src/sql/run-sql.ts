@@ -69,9 +69,10 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
     const run = deps.run ?? ((job: Job) => runJob(job));
     const summaries: RunSummary[] = [];
     const maxPasses = request.maxPasses ?? 64;
+    // The first run may record one slice of calls (see CallBook.full); each next one four times as many, or 32
+    // times after a slice that cost nothing (answered by the run state or the cache: a re-run).
+    book.cap = request.firstCalls ?? 2048;
     for (let pass = 1; ; pass++) {
-      // The first run may record one slice of calls, each next one four times as many (see CallBook.full).
-      book.cap = (request.firstCalls ?? 2048) * 4 ** (pass - 1);
       const complete = await runQuery(db, sql);
       const pending = book.take();
       if (pending.length === 0 && complete) {
@@ -82,6 +83,8 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
       if (pass === maxPasses) {
         throw new Error(`the query still makes new calls after ${maxPasses} runs: calls nested deeper than that?`);
       }
+      // This run's result is not the answer; the engine's own DuckDB gets the memory it held.
+      await db.connection.run(`DROP TABLE IF EXISTS ${RESULT_TABLE}`);
       const jobs = await callJobs(pending, book, request.options, request.stateDir, deps.env);
       deps.onPass?.(
         pass,
@@ -90,6 +93,7 @@ export async function runSql(request: SqlRequest, deps: SqlDeps): Promise<SqlRes
       );
       const ran = await answerCalls(jobs, book, (job) => budget.run(job, run));
       summaries.push(...ran);
+      book.cap *= ran.some((summary) => paidRows(summary) > 0) ? 4 : 32;
       const stopped = ran.find((s) => s.stopped || s.output !== s.outputPath);
       if (stopped) {
         const result = { ...(await done(db, book, pass, summaries, false)), stopped };
@@ -129,7 +133,8 @@ export async function estimateSql(
 /** A DuckDB session with the LLM functions, the attached Postgres tables read, and the query planned. */
 async function openSession(request: SqlRequest): Promise<{ db: DuckDB; book: CallBook; sql: string }> {
   mkdirSync(request.stateDir, { recursive: true });
-  const db = await openDuckDB({ memoryLimit: '256MB', tempDirectory: resolve(request.stateDir, 'spill') });
+  // DuckDB's default limit here (128 MB); what does not fit spills beside the run state.
+  const db = await openDuckDB({ tempDirectory: resolve(request.stateDir, 'spill') });
   const book = new CallBook(join(request.stateDir, 'calls.sqlite'));
   try {
     await registerLlmFunctions(db, book);
@@ -187,6 +192,11 @@ async function done(
     failures: book.failures(),
     summaries,
   };
+}
+
+/** Rows a config's job asked of the model (not answered by its run state or the cache). */
+export function paidRows(summary: RunSummary): number {
+  return summary.rows.written - summary.rows.cached - summary.rows.resumed;
 }
 
 /** One --budget over every config's job: each may spend what the others (this invocation) have not. */
