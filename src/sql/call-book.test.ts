@@ -14,8 +14,9 @@ const TEXT: CallConfig = {
   maxTokens: undefined,
 };
 
+/** The outcomes as the engine's output yields them: one at a time, asynchronously. */
 async function* entries(list: [string, CallOutcome][]) {
-  yield* list;
+  for (const entry of list) yield await Promise.resolve(entry);
 }
 
 describe('CallBook', () => {
