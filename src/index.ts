@@ -13,6 +13,11 @@ export type { Job, ModelSpec, ProviderName, Task, LocalModelOptions, BatchSettin
 export type { RunOptions, EmbedFlags } from './job/run-options.js';
 export type { JobFingerprint } from './job/job-fingerprint.js';
 export type { TableInput, InputFormat } from './table/table-input.js';
+export { parsePgLocation, type PgLocation } from './table/postgres/pg-location.js';
+export type { DuckDB } from './table/duckdb.js';
+export { runSql, estimateSql, type SqlRequest, type SqlDeps, type SqlResult } from './sql/run-sql.js';
+export type { SqlRunOptions } from './sql/answer-calls.js';
+export type { CallConfig, CallKind } from './sql/call-book.js';
 export type { OutputFormat } from './table/write-table.js';
 export type { OutputColumn } from './output/answer-columns.js';
 export type { CompiledSchema } from './output/answer-schema.js';

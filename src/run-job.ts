@@ -240,6 +240,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const deferred = stats.deferred;
     let published: Published | undefined;
     let outputError: string | undefined;
+    let table: string | undefined;
     if (writer && quarantine && !detached && !(deferred > 0 && !result.stopped)) {
       // The output's own name only for every row of the job (a late Ctrl-C that left none out included).
       const complete = job.limit === undefined && writer.rowsWritten === stats.total;
@@ -247,9 +248,11 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
         published = await publishOutput(db, writer, quarantine, output, complete);
         // A Postgres target takes the complete output only: its table is replaced once, never by part of a job.
         if (job.output.postgres && published && !published.partial) {
+          const target = describePg(job.output.postgres);
           await writePostgresTable(db, published.path, job.output.postgres).catch((error: unknown) => {
-            throw new OutputWriteError(describePg(job.output.postgres!), error);
+            throw new OutputWriteError(target, error);
           });
+          table = target;
         }
       } catch (error) {
         // The answers are in the run state: the same command again writes the file, asking nothing.
@@ -275,6 +278,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     return summarise({
       job,
       output,
+      ...(table === undefined ? {} : { table }),
       published,
       outputError,
       stats,

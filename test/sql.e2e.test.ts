@@ -78,6 +78,8 @@ describe('llmap sql against llmap sim', () => {
       [`SELECT CASE WHEN id % 100 = 0 THEN llm(body) ELSE 'skipped' END AS a FROM '${input}'`, 100, 10_000],
       [`SELECT id FROM '${input}' WHERE id % 2 = 0 AND id < 1000 AND llm_filter('Is it urgent? ' || body)`, 500, -1],
       [`SELECT llm(body) AS a FROM '${input}' LIMIT 7`, 7, 7],
+      // A call with constant arguments, which DuckDB evaluates once while planning.
+      [`SELECT id, llm('Say hello') AS a FROM '${input}' WHERE id < 3`, 1, 3],
       // Every unknown filter answer reads as false, so the first run stops at its first slice of 2,048 calls
       // rather than scanning all 10,000 rows; the second finds its 5 rows among them.
       [`SELECT id FROM '${input}' WHERE llm_filter('Is it about billing? ' || body) LIMIT 5`, 2_048, 5],

@@ -87,6 +87,8 @@ export interface SummaryInput {
   readonly job: Job;
   /** The complete output's path. */
   readonly output: string;
+  /** The Postgres table the complete output was written to, as shown. */
+  readonly table?: string;
   readonly published: Published | undefined;
   readonly outputError: string | undefined;
   readonly stats: RunStats;
@@ -116,9 +118,7 @@ export function summarise(input: SummaryInput): RunSummary {
   return {
     outputPath: input.output,
     output: published?.path ?? '',
-    ...(input.job.output.postgres && published && !published.partial && input.outputError === undefined
-      ? { table: `${input.job.output.postgres.shown} table ${input.job.output.postgres.table}` }
-      : {}),
+    ...(input.table === undefined ? {} : { table: input.table }),
     ...(published?.partial ? { partial: input.job.limit === undefined ? 'stopped' : 'limit' } : {}),
     ...(input.outputError === undefined ? {} : { outputError: input.outputError }),
     quarantine: published?.quarantine,
