@@ -169,7 +169,7 @@ async function postgres(dir: string, rows: number): Promise<string[]> {
     let copied = 0;
     while (copied < rows * 0.3 && !exited) {
       const progress = await pg.query<{ n: string }>(
-        `SELECT coalesce(max(tuples_processed), 0) AS n FROM pg_stat_progress_copy WHERE type = 'COPY FROM'`,
+        `SELECT coalesce(max(tuples_processed), 0) AS n FROM pg_stat_progress_copy WHERE command = 'COPY FROM'`,
       );
       copied = Number(progress[0]!.n);
       await new Promise((r) => setTimeout(r, 10));

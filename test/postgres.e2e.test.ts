@@ -111,7 +111,7 @@ describe('Postgres as a source and a sink', () => {
     let copied = 0;
     while (copied < 2_000) {
       const progress = await pg.query<{ n: string }>(
-        `SELECT coalesce(max(tuples_processed), 0) AS n FROM pg_stat_progress_copy`,
+        `SELECT coalesce(max(tuples_processed), 0) AS n FROM pg_stat_progress_copy WHERE command = 'COPY FROM'`,
       );
       copied = Number(progress[0]!.n);
       await new Promise((r) => setTimeout(r, 20));
@@ -119,6 +119,8 @@ describe('Postgres as a source and a sink', () => {
     running.child.kill('SIGKILL');
     await running.done;
     await pg.query(`DROP EVENT TRIGGER slow_tables`);
+    const left = await pg.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'answers\\_\\_llmap\\_%'`);
+    assert.equal(left.length, 1, 'the kill landed while the staging table was being written');
     const during = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM answers`);
     assert.equal(during[0]!.n, String(ROWS), 'the target still holds the complete earlier write');
 
