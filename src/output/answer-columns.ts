@@ -13,11 +13,16 @@ export interface OutputColumn {
 
 type Schema = Record<string, unknown>;
 
+/** Whether a DuckDB type is a list, struct, map, union or JSON: written as JSON text where a format has no such type. */
+export function isNestedType(type: string): boolean {
+  return /^(STRUCT|MAP|JSON|UNION)|\]$/.test(type);
+}
+
 export function answerColumns(schema: Schema): OutputColumn[] {
   const properties = isRecord(schema['properties']) ? schema['properties'] : {};
   return Object.entries(properties).map(([name, child]) => {
     const type = duckdbType(isRecord(child) ? child : {}, schema);
-    return { name, type, nested: /^(STRUCT|JSON)|\[\]$/.test(type) };
+    return { name, type, nested: isNestedType(type) };
   });
 }
 

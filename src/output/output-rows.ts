@@ -5,7 +5,13 @@ import type { RowRef } from '../executor/run-pipeline.js';
 import { InputError } from '../job/input-error.js';
 import type { Column, Row } from '../table/read-table.js';
 import type { Job } from '../job/job.js';
-import { answerColumns, EMBEDDING_COLUMN, TEXT_ANSWER_COLUMN, type OutputColumn } from './answer-columns.js';
+import {
+  answerColumns,
+  EMBEDDING_COLUMN,
+  isNestedType,
+  TEXT_ANSWER_COLUMN,
+  type OutputColumn,
+} from './answer-columns.js';
 import { fromBase64 } from './vector-text.js';
 
 /** The answer's columns: one per schema property, or the one text or vector column. */
@@ -45,7 +51,7 @@ export function outputColumns(
   const inputCols: OutputColumn[] = input.map((c) => ({
     name: c.name,
     type: c.type,
-    nested: /^(STRUCT|MAP|JSON|UNION)|\]$/.test(c.type),
+    nested: isNestedType(c.type),
   }));
   const taken = new Set(input.map((c) => c.name));
   for (const column of [...answer, ...meta]) {

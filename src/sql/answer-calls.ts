@@ -31,9 +31,8 @@ const FILTER_SCHEMA = JSON.stringify({
 
 export interface CallJob {
   readonly pending: PendingCalls;
+  /** Its input is the table of the calls' prompts. */
   readonly job: Job;
-  /** The table of its prompts (the job's input). */
-  readonly callsFile: string;
 }
 
 /** The calls table's one column (a name no schema property is likely to take). */
@@ -57,7 +56,7 @@ export async function callJobs(
     const callsFile = join(dir, 'calls.jsonl');
     mkdirSync(dir, { recursive: true });
     await book.writeAsked(calls.configId, callsFile, PROMPT_COLUMN);
-    jobs.push({ pending: calls, job: configJob(calls.config, options, dir, env, purpose), callsFile });
+    jobs.push({ pending: calls, job: configJob(calls.config, options, dir, callsFile, env, purpose) });
   }
   return jobs;
 }
@@ -80,8 +79,15 @@ export async function answerCalls(
   return summaries;
 }
 
-function configJob(config: CallConfig, options: SqlRunOptions, dir: string, env: Env, purpose: LoadJobPurpose): Job {
-  const files = { input: join(dir, 'calls.jsonl'), out: join(dir, 'answers.jsonl'), state: join(dir, 'state') };
+function configJob(
+  config: CallConfig,
+  options: SqlRunOptions,
+  dir: string,
+  callsFile: string,
+  env: Env,
+  purpose: LoadJobPurpose,
+): Job {
+  const files = { input: callsFile, out: join(dir, 'answers.jsonl'), state: join(dir, 'state') };
   if (config.kind === 'embed') {
     return loadEmbedJob(
       { ...options, ...files, column: PROMPT_COLUMN, ...(config.model ? { model: config.model } : {}) },

@@ -32,54 +32,12 @@ export const RUN_FULL = 'llmap: this run of the query recorded enough new calls'
 /** Registers `llm`, `try_llm`, `llm_filter`, `llm_embed` and the scalar functions behind them. */
 export async function registerLlmFunctions(db: DuckDB, book: CallBook): Promise<void> {
   const connection = db.connection;
-  const parameterTypes = [DOUBLE, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, INTEGER];
+  // `__llmap_call` answers (and records what it cannot); `__llmap_error` says why a call is NULL, recording nothing.
   connection.registerScalarFunction(
-    DuckDBScalarFunction.create({
-      name: '__llmap_call',
-      returnType: VARCHAR,
-      parameterTypes,
-      // NULL arguments (no model given) reach the function; a NULL prompt is answered NULL without a call.
-      specialHandling: true,
-      mainFunction: (info, input, output) => {
-        try {
-          book.batch(() =>
-            eachCall(
-              book,
-              input,
-              (row, configId, prompt) => output.setItem(row, book.lookup(configId, prompt)?.value ?? null),
-              (row) => output.setItem(row, null),
-            ),
-          );
-          output.flush();
-          if (book.full) info.setError(RUN_FULL);
-        } catch (error) {
-          info.setError(error instanceof Error ? error.message : String(error));
-        }
-      },
-    }),
+    answerFunction('__llmap_call', book, (configId, prompt) => book.lookup(configId, prompt)?.value, true),
   );
   connection.registerScalarFunction(
-    DuckDBScalarFunction.create({
-      name: '__llmap_error',
-      returnType: VARCHAR,
-      parameterTypes,
-      specialHandling: true,
-      mainFunction: (info, input, output) => {
-        try {
-          eachCall(
-            book,
-            input,
-            (row, configId, prompt) => {
-              output.setItem(row, book.peek(configId, prompt)?.error ?? null);
-            },
-            (row) => output.setItem(row, null),
-          );
-          output.flush();
-        } catch (error) {
-          info.setError(error instanceof Error ? error.message : String(error));
-        }
-      },
-    }),
+    answerFunction('__llmap_error', book, (configId, prompt) => book.peek(configId, prompt)?.error, false),
   );
   const call = (kind: CallKind) => `__llmap_call(${callArgs(kind, 'NULL')})`;
   const error = (kind: CallKind) => `__llmap_error(${callArgs(kind, 'NULL')})`;
@@ -112,6 +70,39 @@ export async function registerJsonSchema(db: DuckDB, index: number, schema: stri
 
 export function jsonMacroName(index: number, tryVariant = false): string {
   return `${tryVariant ? '__llmap_try_json_' : '__llmap_json_'}${index}`;
+}
+
+/** A scalar function over the macros' arguments that fills each row with `answer` (NULL for a NULL prompt). */
+function answerFunction(
+  name: string,
+  book: CallBook,
+  answer: (configId: number, prompt: string) => string | undefined,
+  records: boolean,
+): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name,
+    returnType: VARCHAR,
+    parameterTypes: [DOUBLE, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE, INTEGER],
+    // NULL arguments (no model given) reach the function; a NULL prompt is answered NULL without a call.
+    specialHandling: true,
+    mainFunction: (info, input, output) => {
+      try {
+        // One transaction per chunk for the calls it records.
+        book.batch(() =>
+          eachCall(
+            book,
+            input,
+            (row, configId, prompt) => output.setItem(row, answer(configId, prompt) ?? null),
+            (row) => output.setItem(row, null),
+          ),
+        );
+        output.flush();
+        if (records && book.full) info.setError(RUN_FULL);
+      } catch (error) {
+        info.setError(error instanceof Error ? error.message : String(error));
+      }
+    },
+  });
 }
 
 /** Each row's call: its config's id (from the settings' key, built once per key) and its prompt; `none` for a NULL

@@ -2,6 +2,7 @@
 // stdout as a table for a person or JSON lines for a program.
 
 import { renameSync, rmSync } from 'node:fs';
+import { isNestedType } from '../output/answer-columns.js';
 import { describeRelation, sqlIdentifier, sqlString, type DuckDB } from '../table/duckdb.js';
 import { siblingPath, type OutputFormat } from '../table/write-table.js';
 
@@ -28,7 +29,7 @@ async function csvSelect(db: DuckDB, table: string): Promise<string> {
   return (await describeRelation(db, table))
     .map(({ name, type }) => {
       const column = sqlIdentifier(name);
-      return /^(STRUCT|MAP|JSON|UNION)|\]$/.test(type) ? `to_json(${column})::VARCHAR AS ${column}` : column;
+      return isNestedType(type) ? `to_json(${column})::VARCHAR AS ${column}` : column;
     })
     .join(', ');
 }

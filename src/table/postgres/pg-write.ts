@@ -7,6 +7,7 @@ import { createReadStream, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { InputError } from '../../job/input-error.js';
+import { isNestedType } from '../../output/answer-columns.js';
 import { sha256Hex } from '../../request/request-key.js';
 import { describeRelation, sqlIdentifier, sqlString, type DuckDB } from '../duckdb.js';
 import { siblingPath } from '../write-table.js';
@@ -33,11 +34,7 @@ function pgType(duckdbType: string): string {
   if (simple[duckdbType]) return simple[duckdbType];
   const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(duckdbType);
   if (decimal) return `numeric(${decimal[1]}, ${decimal[2]})`;
-  return isNested(duckdbType) ? 'jsonb' : 'text';
-}
-
-function isNested(duckdbType: string): boolean {
-  return /^(STRUCT|MAP|UNION)|\]$/.test(duckdbType);
+  return isNestedType(duckdbType) ? 'jsonb' : 'text';
 }
 
 /** Writes the Parquet file's rows as the table `target.table`, replacing it; returns the rows written. */
@@ -48,7 +45,7 @@ export async function writePostgresTable(db: DuckDB, parquet: string, target: Pg
   const columns = await describeRelation(db, `read_parquet(${sqlString(parquet)})`);
   const csv = siblingPath(parquet, 'copy.csv');
   const select = columns
-    .map((c) => (isNested(c.type) ? `to_json(${sqlIdentifier(c.name)})` : sqlIdentifier(c.name)))
+    .map((c) => (isNestedType(c.type) ? `to_json(${sqlIdentifier(c.name)})` : sqlIdentifier(c.name)))
     .join(', ');
   const table = pgTableName(target.table);
   // In the target's schema, within Postgres's 63-byte names, one per target.
