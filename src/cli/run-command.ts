@@ -83,7 +83,7 @@ export async function runWithSignals(
   job: ReturnType<typeof loadJob>,
   io: CliIo,
   command: readonly string[],
-  show: { readonly notes?: boolean } = {},
+  show: { readonly notes?: boolean; readonly warned?: Set<string> } = {},
 ): Promise<RunSummary> {
   const stop = new AbortController();
   let progress: ReturnType<typeof startProgress> | undefined;
@@ -106,7 +106,12 @@ export async function runWithSignals(
       command,
       onDownload: downloadProgress(io.stderr),
       onStart(stats, warnings, notes) {
-        for (const warning of warnings) io.stderr.write(`llmap: warning: ${warning}\n`);
+        for (const warning of warnings) {
+          // A caller running several jobs (llmap sql) passes what it has shown: each warning once.
+          if (show.warned?.has(warning)) continue;
+          show.warned?.add(warning);
+          io.stderr.write(`llmap: warning: ${warning}\n`);
+        }
         if (show.notes !== false) for (const note of notes) io.stderr.write(`llmap: ${note}\n`);
         progress = startProgress(stats, io.stderr, Date.now);
       },

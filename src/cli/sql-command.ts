@@ -124,6 +124,7 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
               : join('.llmap', `sql-${sha256Hex(query).slice(0, 12)}`)),
       );
       const command = redactArgs(argv);
+      const warned = new Set<string>();
       const attached = attach.map(attachment);
       if (estimate) {
         const estimates = await estimateSql({ query, options, stateDir, attach: attached }, io.env);
@@ -145,7 +146,7 @@ export function sqlCommand(io: CliIo, setExitCode: (code: number) => void, argv:
           env: io.env,
           // A config's job is an engine detail: its progress and warnings are shown, its notes (its input changes
           // with every run of the query) are not.
-          run: (job) => runWithSignals(job, io, command, { notes: false }),
+          run: (job) => runWithSignals(job, io, command, { notes: false, warned }),
           onPass: (pass, calls, configs) =>
             io.stderr.write(
               `llmap: run ${pass} of the query: ${formatCount(calls)} new distinct call(s)` +
@@ -197,8 +198,11 @@ interface Destination {
 /** Writes the result where it goes, and the summary to stderr; the exit code. */
 async function deliver(result: SqlResult, to: Destination, io: CliIo): Promise<number> {
   if (result.stopped) {
+    const why = result.stopped.stopped;
+    const reason =
+      why === undefined ? 'stopped' : why.kind === 'interrupted' ? 'interrupted' : `${why.kind}: ${why.message}`;
     io.stderr.write(
-      `llmap: the query's calls were not all answered (${result.stopped.stopped?.kind ?? 'stopped'}): no result written; ` +
+      `llmap: the query's calls were not all answered (${reason}): no result written; ` +
         'the answers so far are kept, and the same command resumes\n',
     );
     return exitCodeFor(result.stopped);
