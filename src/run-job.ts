@@ -15,6 +15,7 @@ import { Slots } from './executor/slots.js';
 import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { jobKeyer, openJobSource } from './job/job-source.js';
 import type { Job } from './job/job.js';
+import type { ObservedRun } from './observe/observed-run.js';
 import { RunStats } from './observe/run-stats.js';
 import { answerColumnsOf, metaColumns, outputColumns, vectorOutput } from './output/output-rows.js';
 import type { HttpClient } from './providers/http/http-client.js';
@@ -68,6 +69,8 @@ export interface RunJobDeps {
   readonly onBatchWait?: (live: readonly BatchRecord[], rows: number) => void;
   /** Called when the provider goes down (the run pauses) and comes back. */
   readonly onOutage?: (event: OutageEvent) => void;
+  /** Called once rows are about to flow, with what a watcher (the metrics endpoint) reads while they do. */
+  readonly onObserve?: (run: ObservedRun) => void;
   /** Called once the job is checked and rows are about to flow. */
   readonly onStart?: (stats: RunStats, warnings: readonly string[], notes: readonly string[]) => void;
 }
@@ -191,6 +194,15 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await checkpoint('running');
     const batchNotes = [...(plan.note ? [plan.note] : []), ...((await batchMode?.recover(deps.stopSignal)) ?? [])];
     await batchMode?.collect(deps.stopSignal);
+    deps.onObserve?.({
+      job,
+      stats,
+      limiter,
+      concurrency: providers.concurrency,
+      breaker: providers.breaker,
+      batchStore,
+      price,
+    });
     deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes, ...batchNotes]);
 
     // 6. Passes over the rows: one, or in batch mode as many as it takes for every row to be answered.

@@ -19,6 +19,9 @@ export const EXIT = {
   /** The output file could not be written (a full disk, say); every answer is in the run state, and the same
    * command again writes it without asking anything. */
   outputNotWritten: 7,
+  /** --fail-on-drift: an answer column's distribution moved more than --drift-sigma standard errors from the
+   * baseline run; the output and the report (which says what moved) are written. */
+  driftDetected: 8,
   /** llmap itself failed unexpectedly (a bug): please report it. */
   internal: 70,
   /** Interrupted (Ctrl-C): what was done is written to the partial file. */
@@ -37,6 +40,7 @@ const MEANING: Record<ExitCode, string> = {
   5: '--detach: batches submitted (or a --cluster job queued); run the same command again to collect them',
   6: 'a --gate failed (the scores were computed and written)',
   7: 'the output could not be written (every answer is kept): fix the cause and run the same command again',
+  8: '--fail-on-drift: an answer distribution moved more than --drift-sigma standard errors from the baseline run (the output and <out>.report.html, which says what moved, are written)',
   70: 'internal error (a bug in llmap): please report it',
   130: 'interrupted (Ctrl-C): what was done is written to <out>.partial.<ext>',
 };

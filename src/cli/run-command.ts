@@ -10,6 +10,9 @@ import { runJob, type RunSummary } from '../run-job.js';
 import { runClusterCommand, withClusterOptions, type ClusterFlags } from './cluster-command.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { renderSummary } from './render-summary.js';
+import { runDryRun } from './dry-run-command.js';
+import type { ObservedRun } from '../observe/observed-run.js';
+import { startMetrics, type MetricsOptions } from '../observe/metrics/metrics-endpoint.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -38,7 +41,7 @@ ANTHROPIC_BASE_URL=http://127.0.0.1:8787 they run against \`llmap sim --port 878
   llmap run examples/tickets.csv -p examples/triage.md -m openai:meta-llama/Llama-3.1-8B-Instruct \\
     --base-url http://127.0.0.1:8787/v1 --base-url http://127.0.0.1:8788/v1 -o out/tickets.csv
 
-${exitCodesHelp([0, 1, 2, 3, 4, 5, 7, 70, 130])}`;
+${exitCodesHelp([0, 1, 2, 3, 4, 5, 7, 8, 70, 130])}`;
 
 export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[]): Command {
   // Kept in the run state so `llmap status` can print the command that resumes the job (never the key: keys are
@@ -55,18 +58,49 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
     ),
   )
     .addOption(new Option('--json', 'print the summary as JSON on stdout (the text goes to stderr)'))
+    .option(
+      '--expect <rule>',
+      "a data check over the input before anything is paid, e.g. 'not_null(body)', 'unique(id)', " +
+        "'length(body) between 1 and 20000', \"values(lang) in ('en','de')\", 'rows >= 1000', " +
+        '"match(email, \'^[^@]+@\')", or a SQL condition; repeatable',
+      collect,
+      [],
+    )
+    .option('--expect-action <fail|skip>', 'a failed check stops the job (exit 2), or skips its rows', 'fail')
+    .option('--dry-run [n]', 'show the first n requests exactly as they would be sent, and the cost; send nothing')
+    .option('--keep-prompts', "write each row's rendered prompt to the output as _prompt")
+    .option('--no-report', 'do not write <out>.report.html and <out>.sample.parquet')
+    .option('--baseline <file>', 'compare the answers with this run (its output or .report.json), not the previous one')
+    .option('--drift-sigma <n>', 'flag a share or mean that moved more than n standard errors from the baseline', '2')
+    .option('--fail-on-drift', 'exit 8 when drift is flagged (after writing the output and the report)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics during the run')
+    .option('--metrics-host <host>', 'the address the metrics are served on', '127.0.0.1')
+    .option('--metrics-push <url>', 'push the metrics to a Prometheus Pushgateway during and at the end of the run')
     .addHelpText('after', EXAMPLES)
     .action(async (input: string | undefined, flags: Record<string, unknown>) => {
-      const options = jobOptions(input, flags) as RunOptions & ClusterFlags & { json?: boolean };
+      const options = jobOptions(input, flags) as RunOptions &
+        ClusterFlags &
+        MetricsFlags & { json?: boolean; dryRun?: string | boolean };
       if (options.cluster !== undefined) return setExitCode(await runClusterCommand(options, io, command));
       for (const flag of ['workers', 'shardRows'] as const) {
         if (options[flag] !== undefined) {
           throw new InputError(`--${flag === 'workers' ? 'workers' : 'shard-rows'} needs --cluster <redis-url>`);
         }
       }
-      const { outputLayout: _layout, ...runOptions } = options;
-      const job = loadJob(runOptions, io.env);
-      const summary = await runWithSignals(job, io, command);
+      const { outputLayout: _layout, dryRun, ...jobFlags } = options;
+      const { metrics, rest: runOptions } = metricsOptions(jobFlags);
+      const job = loadJob(runOptions, io.env, { sends: dryRun === undefined });
+      if (dryRun !== undefined) return setExitCode(await runDryRun(job, dryRunRows(dryRun), io));
+      const endpoint = metrics ? await startMetrics(metrics) : undefined;
+      if (endpoint?.url) io.stderr.write(`llmap: metrics at ${endpoint.url}\n`);
+      let summary: RunSummary;
+      try {
+        summary = await runWithSignals(job, io, command, {
+          ...(endpoint ? { onObserve: (run) => endpoint.observe(run) } : {}),
+        });
+      } finally {
+        await endpoint?.close();
+      }
       // The summary is the command's report, on stdout; with --json the JSON takes its place there, and the text joins
       // the progress on stderr for whoever watches the run.
       if (options.json) {
@@ -83,7 +117,12 @@ export async function runWithSignals(
   job: ReturnType<typeof loadJob>,
   io: CliIo,
   command: readonly string[],
-  show: { readonly notes?: boolean; readonly warned?: Set<string> } = {},
+  show: {
+    readonly notes?: boolean;
+    readonly warned?: Set<string>;
+    /** A watcher of the run (the metrics endpoint). */
+    readonly onObserve?: (run: ObservedRun) => void;
+  } = {},
 ): Promise<RunSummary> {
   const stop = new AbortController();
   let progress: ReturnType<typeof startProgress> | undefined;
@@ -105,6 +144,7 @@ export async function runWithSignals(
       stopSignal: stop.signal,
       command,
       onDownload: downloadProgress(io.stderr),
+      ...(show.onObserve ? { onObserve: show.onObserve } : {}),
       onStart(stats, warnings, notes) {
         for (const warning of warnings) {
           // A caller running several jobs (llmap sql) passes what it has shown: each warning once.
@@ -162,6 +202,47 @@ export function exitCodeFor(summary: RunSummary): number {
   if (summary.stopped?.kind === 'provider' || summary.stopped?.kind === 'outage') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
+}
+
+/** `--dry-run` alone shows this many requests. */
+const DRY_RUN_ROWS = 3;
+
+function dryRunRows(value: string | boolean): number {
+  if (value === true) return DRY_RUN_ROWS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new InputError(`Expected \`--dry-run\` to be a positive integer (rows to show), got ${String(value)}`);
+  }
+  return n;
+}
+
+export interface MetricsFlags {
+  readonly metricsPort?: string | number;
+  readonly metricsHost?: string;
+  readonly metricsPush?: string;
+}
+
+/** The metrics flags, checked, and the options without them. */
+export function metricsOptions<T extends MetricsFlags>(
+  flags: T,
+): { metrics: MetricsOptions | undefined; rest: Omit<T, keyof MetricsFlags> } {
+  const { metricsPort, metricsHost, metricsPush, ...rest } = flags;
+  if (metricsPort === undefined && metricsPush === undefined) return { metrics: undefined, rest };
+  const port = metricsPort === undefined ? undefined : Number(metricsPort);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new InputError(`Expected \`--metrics-port\` to be a port number (0 to 65535), got ${String(metricsPort)}`);
+  }
+  if (metricsPush !== undefined && !/^https?:\/\/./.test(metricsPush)) {
+    throw new InputError(`Expected \`--metrics-push\` to be a Pushgateway URL (http://host:9091), got ${metricsPush}`);
+  }
+  return {
+    metrics: {
+      ...(port === undefined ? {} : { port }),
+      host: metricsHost ?? '127.0.0.1',
+      ...(metricsPush === undefined ? {} : { push: metricsPush }),
+    },
+    rest,
+  };
 }
 
 /** Commander's collector for a repeatable flag. */

@@ -154,12 +154,14 @@ export function shardJob(shard: ShardData, ctx: Pick<ShardContext, 'env' | 'cach
     base = loadJob({ ...spec.options, out: partPath(spec, 0), ...cache }, ctx.env);
     ctx.jobs?.set(spec.id, base);
   }
-  const output = { path: partPath(spec, index), format: base.output.format };
+  const output = { ...base.output, path: partPath(spec, index) };
   const { budget } = spec.options;
   return {
     ...base,
     output,
     state: { ...base.state, dir: defaultStateDir(output.path) },
+    // A part is not a run a person reviews: the job's report is the coordinator's, over the whole output.
+    report: { ...base.report, write: false },
     budget: budget === undefined ? undefined : (Number(budget) * shard.count) / spec.rowsTotal,
     // The range is the shard's rows (a --limit is in the range: the coordinator counted the rows under it).
     limit: undefined,

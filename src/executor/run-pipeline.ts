@@ -122,10 +122,12 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
   };
   const dispatch = (task: RowTask, earlier: LedgerEntry | undefined) => {
     stats.inFlight++;
+    const dispatchedAt = performance.now();
     void dedupe
       .answer(task.key, () => stages.answer(task, earlier, cutOff.signal))
       .then((outcome) => {
         stats.inFlight--;
+        stats.timeToAnswer.observe(performance.now() - dispatchedAt);
         slots.release();
         if (outcome.stopsRun) {
           const message = outcome.error ?? 'provider error';

@@ -9,6 +9,12 @@ import type { TableInput } from '../table/table-input.js';
 import type { OutputFormat } from '../table/write-table.js';
 import type { Secret } from './secret.js';
 
+export interface ExpectRuleText {
+  readonly text: string;
+  /** `--expect`, or the prompt file (its front matter). */
+  readonly origin: string;
+}
+
 export type ProviderName = 'openai' | 'anthropic' | 'llama';
 
 export interface ModelSpec {
@@ -73,7 +79,28 @@ export interface Job {
   /** The rows of the input this run answers (a shard of a distributed job): `count` rows from position `offset`. */
   readonly range?: { readonly offset: number; readonly count: number };
   /** The output file; with `postgres`, a file in the run directory whose rows then replace that table's. */
-  readonly output: { readonly path: string; readonly format: OutputFormat; readonly postgres?: PgLocation };
+  readonly output: {
+    readonly path: string;
+    readonly format: OutputFormat;
+    readonly postgres?: PgLocation;
+    /** Each row's rendered prompt is written as `_prompt`. */
+    readonly keepPrompts: boolean;
+  };
+  /** Data checks over the input, run before anything is paid. */
+  readonly expect: {
+    /** Each rule as written, and where (`--expect`, or the prompt file's front matter). */
+    readonly rules: readonly ExpectRuleText[];
+    /** A failed rule stops the job (exit 2), or its rows are `skipped` with the rule as `_error`. */
+    readonly action: 'fail' | 'skip';
+  };
+  /** The run report (`<out>.report.html`, `<out>.sample.parquet`) and the drift check against a baseline. */
+  readonly report: {
+    readonly write: boolean;
+    /** An earlier run's output or `.report.json`; undefined: the previous run of this job. */
+    readonly baseline: string | undefined;
+    readonly driftSigma: number;
+    readonly failOnDrift: boolean;
+  };
   readonly prompt: {
     readonly origin: string;
     readonly system: Template | undefined;

@@ -91,7 +91,7 @@ export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpos
     task: { kind: 'generate' },
     input,
     limit: options.limit,
-    output,
+    output: { ...output, keepPrompts: options.keepPrompts ?? false },
     prompt: {
       origin: promptSource.origin,
       system: front.system === undefined ? undefined : compileTemplate(front.system, `${promptSource.origin} (system)`),
@@ -104,6 +104,19 @@ export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpos
       maxTokens: options.maxTokens ?? front.max_tokens,
     },
     identity: { idColumn: options.id },
+    expect: {
+      rules: [
+        ...frontMatterRules(front.expect).map((text) => ({ text, origin: `${promptSource.origin} (front matter)` })),
+        ...(options.expect ?? []).map((text) => ({ text, origin: '--expect' })),
+      ],
+      action: options.expectAction,
+    },
+    report: {
+      write: options.report ?? true,
+      baseline: options.baseline === undefined ? undefined : resolve(options.baseline),
+      driftSigma: options.driftSigma,
+      failOnDrift: options.failOnDrift ?? false,
+    },
     budget: options.budget,
     prices: loadPrices(options.prices),
     samples: options.samples,
@@ -175,6 +188,10 @@ export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
   };
 }
 
+function frontMatterRules(expect: string | readonly string[] | undefined): readonly string[] {
+  return expect === undefined ? [] : typeof expect === 'string' ? [expect] : expect;
+}
+
 function parseOptions(raw: RunOptions): ParsedRunOptions {
   const parsed = RunOptionsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -202,7 +219,10 @@ function tableInput(options: ParsedRunOptions): TableInput {
   return fileInput(options.input);
 }
 
-function outputTarget(out: string | undefined, input: TableInput): { output: Job['output']; postgresState?: string } {
+function outputTarget(
+  out: string | undefined,
+  input: TableInput,
+): { output: Omit<Job['output'], 'keepPrompts'>; postgresState?: string } {
   if (out !== undefined && isPostgresUrl(out)) {
     const postgres = parsePgLocation(out, '--out');
     if (postgres.table === undefined) throw new InputError(`--out ${postgres.shown}: name the table, ?table=name`);
@@ -216,7 +236,7 @@ function outputTarget(out: string | undefined, input: TableInput): { output: Job
   return { output: fileOutput(out, input) };
 }
 
-function fileOutput(out: string | undefined, input: TableInput): Job['output'] {
+function fileOutput(out: string | undefined, input: TableInput): Omit<Job['output'], 'keepPrompts'> {
   if (out === undefined) {
     if (input.kind !== 'file' || isGlob(input.path)) {
       throw new InputError('missing --out: name the output file (.parquet, .jsonl or .csv, or a postgres:// URL)');

@@ -152,6 +152,28 @@ export const RunOptionsSchema = z.object({
   batchMaxBytes: sizeFlag('--batch-max-bytes').optional(),
   /** Seconds between polls of live batches. @default 30 */
   batchPoll: positiveNumber('--batch-poll').default(30),
+  /** Data checks over the input, run by DuckDB before any paid call: `not_null(col)`, `unique(col)`,
+   * `length(col) between A and B`, `values(col) in ('a', 'b')`, `rows >= N`, `match(col, 'regex')`, or a SQL
+   * boolean expression over the row. Added to the prompt front matter's `expect:`. */
+  expect: z.array(z.string().min(1)).optional(),
+  /** A failed rule stops the job before anything is sent (`fail`, exit 2), or its rows are left unasked with
+   * `_status = skipped` and the rule as `_error` (`skip`). @default 'fail' */
+  expectAction: z
+    .enum(['fail', 'skip'], {
+      error: (issue) => `Expected \`--expect-action\` to be fail or skip, got ${String(issue.input)}`,
+    })
+    .default('fail'),
+  /** Add the rendered prompt to each output row as `_prompt`. */
+  keepPrompts: z.boolean().optional(),
+  /** Write `<out>.report.html` and `<out>.sample.parquet` when the run ends (`--no-report`: not). @default true */
+  report: z.boolean().optional(),
+  /** The run to compare the output's distributions with (an output file of an earlier run, or its
+   * `.report.json`); default: the previous run of the same job. */
+  baseline: z.string().min(1).optional(),
+  /** Standard errors a share or mean may move from the baseline before it is flagged as drift. @default 2 */
+  driftSigma: positiveNumber('--drift-sigma').default(2),
+  /** Drift flagged: exit 8 (after the output and the report are written). */
+  failOnDrift: z.boolean().optional(),
 });
 
 export type RunOptions = z.input<typeof RunOptionsSchema>;

@@ -2,6 +2,8 @@
 // One object, passed in; never module state.
 
 import type { RowOutcome } from '../executor/answer-row.js';
+import { LatencyHistogram } from './latency-histogram.js';
+import { RequestLog } from './request-log.js';
 
 export class RunStats {
   readonly total: number;
@@ -9,6 +11,8 @@ export class RunStats {
   ok = 0;
   failed = 0;
   invalid = 0;
+  /** Rows left unasked because a data check (`--expect … --expect-action skip`) failed on them. */
+  skipped = 0;
   /** Rows whose outcome was taken from an earlier run's state. */
   resumed = 0;
   /** Rows answered in this run without a paid call (cache, or an identical request). */
@@ -27,6 +31,10 @@ export class RunStats {
   batchInputTokens = 0;
   batchOutputTokens = 0;
   inFlight = 0;
+  /** Every call made to the provider in this run (retries and 429s included). */
+  readonly requests = new RequestLog();
+  /** Per row asked in this run: from its dispatch to its outcome (retries and waits for a permit included). */
+  readonly timeToAnswer = new LatencyHistogram();
 
   constructor(total: number, startedAt: number) {
     this.total = total;
@@ -35,11 +43,11 @@ export class RunStats {
 
   /** A new pass over the table (batch mode): row outcomes are counted again; tokens and cache hits add up. */
   startPass(): void {
-    this.ok = this.failed = this.invalid = this.resumed = this.deferred = 0;
+    this.ok = this.failed = this.invalid = this.skipped = this.resumed = this.deferred = 0;
   }
 
   get done(): number {
-    return this.ok + this.failed + this.invalid;
+    return this.ok + this.failed + this.invalid + this.skipped;
   }
 
   /** Rows answered in this run (by the provider, the cache or an identical request), not taken from the state. */

@@ -1,4 +1,4 @@
-// A prompt as the user writes it: optional YAML front matter (system, temperature, max_tokens, model) and a
+// A prompt as the user writes it: optional YAML front matter (system, temperature, max_tokens, model, expect) and a
 // body with {{column}} placeholders. `--prompt` takes a file path or the text itself.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -12,6 +12,8 @@ const FrontMatter = z
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.number().int().positive().optional(),
     model: z.string().min(1).optional(),
+    /** Data checks over the input, run before anything is paid (see `--expect`): a rule, or a list of them. */
+    expect: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
   })
   .strict();
 
