@@ -61,3 +61,16 @@ export function checkTemplateColumns(template: Template, columns: readonly strin
     );
   }
 }
+
+/** The template as it was written, placeholders in their `{{ column }}` form (for reports). */
+export function templateText(template: Template): string {
+  return template.parts
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : part.fallback === ''
+          ? `{{${part.column}}}`
+          : `{{${part.column} | default: ${JSON.stringify(part.fallback)}}}`,
+    )
+    .join('');
+}

@@ -1,0 +1,194 @@
+// The report's charts: Vega-Lite specifications compiled and rendered to SVG by Vega in Node (no browser, no canvas:
+// Vega estimates text widths), so the report is static markup that needs no script to show. Vega is loaded on the
+// first chart only: a run that writes no report never pays for it.
+
+import type { TopLevelSpec } from 'vega-lite';
+import type { ColumnProfile, NumericProfile } from './profile-output.js';
+import type { TimelineRate } from './timeline.js';
+
+const WIDTH = 360;
+const COLORS = { baseline: '#9aa5b1', current: '#2f6fdf', flagged: '#d64545' };
+
+type Row = Record<string, string | number | boolean | null>;
+
+let vegaModules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+
+/** A Vega-Lite chart as an SVG document. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  vegaModules ??= Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vegaLite] = await vegaModules;
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const base = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  config: { font: 'system-ui, sans-serif', view: { stroke: null }, axis: { labelLimit: 180 } },
+} as const;
+
+/** Shares of each value, this run beside the baseline's; values whose share drifted are named in red. */
+export function shareChart(
+  current: ColumnProfile & { kind: 'category' },
+  baseline: (ColumnProfile & { kind: 'category' }) | undefined,
+  flagged: ReadonlySet<string>,
+): TopLevelSpec {
+  const rows: Row[] = [];
+  const add = (run: string, p: ColumnProfile & { kind: 'category' }) => {
+    const total = p.n + p.nulls;
+    for (const { value, count } of p.counts) rows.push({ run, value, share: total ? count / total : 0 });
+    if (p.nulls > 0) rows.push({ run, value: '(null)', share: p.nulls / total });
+    if (p.other > 0) rows.push({ run, value: '(other)', share: p.other / total });
+  };
+  if (baseline) add('baseline', baseline);
+  add('this run', current);
+  for (const row of rows) row['flagged'] = flagged.has(String(row['value']));
+  return {
+    ...base,
+    width: WIDTH,
+    title: current.name,
+    data: { values: rows },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      y: {
+        field: 'value',
+        type: 'nominal',
+        sort: '-x',
+        title: null,
+      },
+      ...(baseline ? { yOffset: { field: 'run', sort: ['baseline', 'this run'] } } : {}),
+      x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of rows' },
+      color: {
+        field: 'run',
+        type: 'nominal',
+        scale: { domain: ['baseline', 'this run'], range: [COLORS.baseline, COLORS.current] },
+        legend: baseline ? { orient: 'bottom', title: null } : null,
+      },
+      stroke: { condition: { test: 'datum.flagged', value: COLORS.flagged }, value: null },
+      strokeWidth: { value: 2 },
+    },
+  };
+}
+
+/** A histogram of numbers, string lengths or list sizes, with this run's and the baseline's means marked. */
+export function histogramChart(current: NumericProfile, baseline: NumericProfile | undefined): TopLevelSpec {
+  const what = current.kind === 'length' ? 'length (characters)' : current.kind === 'size' ? 'items' : 'value';
+  const bars: Row[] = current.bins.map((b) => ({ from: b.from, to: b.to, count: b.count }));
+  const means: Row[] = [
+    ...(baseline ? [{ run: 'baseline mean', mean: baseline.mean }] : []),
+    { run: 'mean', mean: current.mean },
+  ];
+  return {
+    ...base,
+    width: WIDTH,
+    title: `${current.name}: ${what}`,
+    layer: [
+      {
+        data: { values: bars },
+        mark: { type: 'bar', color: COLORS.current, tooltip: true },
+        encoding: {
+          x: { field: 'from', type: 'quantitative', bin: { binned: true }, title: what },
+          x2: { field: 'to' },
+          y: { field: 'count', type: 'quantitative', title: 'rows' },
+        },
+      },
+      {
+        data: { values: means },
+        mark: { type: 'rule', strokeWidth: 2, strokeDash: [4, 3] },
+        encoding: {
+          x: { field: 'mean', type: 'quantitative' },
+          color: {
+            field: 'run',
+            type: 'nominal',
+            scale: baseline
+              ? { domain: ['baseline mean', 'mean'], range: [COLORS.baseline, '#111'] }
+              : { domain: ['mean'], range: ['#111'] },
+            legend: { orient: 'bottom', title: null },
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** One measure of the run over time (rows per second, mean latency). */
+export function timeChart(rates: readonly TimelineRate[], field: keyof TimelineRate, title: string): TopLevelSpec {
+  const values = rates.filter((r) => r[field] !== undefined).map((r) => ({ t: r.t, y: r[field] as number }));
+  return {
+    ...base,
+    width: WIDTH,
+    height: 160,
+    title,
+    data: { values },
+    mark: { type: 'line', point: values.length < 40, color: COLORS.current, interpolate: 'monotone' },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 'seconds since start' },
+      y: { field: 'y', type: 'quantitative', title: null },
+    },
+  };
+}
+
+/** Rows by status, one bar each. */
+export function statusChart(counts: readonly { status: string; rows: number }[]): TopLevelSpec {
+  const colors: Record<string, string> = {
+    ok: '#2e9e5b',
+    failed: COLORS.flagged,
+    invalid: '#e08a1e',
+    skipped: '#9aa5b1',
+  };
+  return {
+    ...base,
+    width: WIDTH,
+    height: 24 * Math.max(1, counts.length),
+    title: 'rows by status',
+    data: { values: counts.map((c) => ({ ...c })) },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      y: { field: 'status', type: 'nominal', title: null, sort: '-x' },
+      x: { field: 'rows', type: 'quantitative', title: 'rows' },
+      color: {
+        field: 'status',
+        type: 'nominal',
+        scale: { domain: Object.keys(colors), range: Object.values(colors) },
+        legend: null,
+      },
+    },
+  };
+}
+
+/** Estimates with their confidence intervals (eval and compare): a point and a bar per row. */
+export function intervalChart(
+  rows: readonly { label: string; estimate: number; low: number | undefined; high: number | undefined }[],
+  title: string,
+): TopLevelSpec {
+  const values = rows.map((r) => ({
+    label: r.label,
+    estimate: r.estimate,
+    low: r.low ?? r.estimate,
+    high: r.high ?? r.estimate,
+  }));
+  return {
+    ...base,
+    width: WIDTH,
+    height: 26 * Math.max(1, rows.length),
+    title,
+    data: { values },
+    encoding: { y: { field: 'label', type: 'nominal', title: null, sort: null } },
+    layer: [
+      {
+        mark: { type: 'rule', color: COLORS.current, strokeWidth: 2 },
+        encoding: {
+          x: { field: 'low', type: 'quantitative', title: null, scale: { zero: false } },
+          x2: { field: 'high' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, color: '#111', size: 50, tooltip: true },
+        encoding: { x: { field: 'estimate', type: 'quantitative' } },
+      },
+    ],
+  };
+}
