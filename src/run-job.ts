@@ -16,11 +16,14 @@ import { jobFingerprint, sameRequests } from './job/job-fingerprint.js';
 import { jobKeyer, openJobSource } from './job/job-source.js';
 import type { Job } from './job/job.js';
 import type { ObservedRun } from './observe/observed-run.js';
+import { previousRecord } from './observe/report/run-record.js';
+import { Timeline } from './observe/report/timeline.js';
 import { RunStats } from './observe/run-stats.js';
 import { answerColumnsOf, metaColumns, outputColumns, vectorOutput } from './output/output-rows.js';
 import type { HttpClient } from './providers/http/http-client.js';
 import type { ChatProvider } from './providers/provider.js';
 import { openModelProvider, providerSettings, stackProviders, type ProviderStack } from './run/provider-stack.js';
+import { reportStep } from './run/report-step.js';
 import { rowPass, type Pass } from './run/row-pass.js';
 import { summarise, type RunSummary } from './run/run-summary.js';
 import type { BatchRecord } from './store/batch-store.js';
@@ -204,6 +207,11 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       price,
     });
     deps.onStart?.(stats, warnings, [...providerNotes, ...state.notes, ...batchNotes]);
+    // The report's baseline is the output's previous report, read before this run replaces it.
+    const previousReport = job.report.write ? previousRecord(output) : undefined;
+    const timeline = new Timeline(stats, now);
+    timeline.start();
+    closers.push(() => timeline.stop());
 
     // 6. Passes over the rows: one, or in batch mode as many as it takes for every row to be answered.
     const vectors = vectorOutput(job.task.kind === 'embed' ? job.task.normalize : false);
@@ -285,9 +293,9 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     await checkpoint(result.stopped || detached || outputError ? 'stopped' : 'finished', stopReason);
     if (batchStore && published && !result.stopped) batchStore.prune();
 
-    // 8. The report.
+    // 8. The summary, and the report of the file written.
     const batchCounts = batchStore?.counts();
-    return summarise({
+    const summary = summarise({
       job,
       output,
       ...(table === undefined ? {} : { table }),
@@ -304,6 +312,19 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       batch: batchMode && batchCounts ? { mode: batchMode, counts: batchCounts, note: plan.note, detached } : undefined,
       elapsedMs: now() - stats.startedAt,
     });
+    if (!job.report.write || !published) return summary;
+    const report = await reportStep({
+      db,
+      job,
+      fingerprint,
+      summary,
+      stats,
+      timeline: timeline.stop(),
+      answers: answerCols.map((c) => c.name),
+      previous: previousReport,
+      now,
+    });
+    return { ...summary, report };
   } finally {
     stack?.close();
     for (const close of closers) close();

@@ -109,7 +109,7 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       } else {
         io.stdout.write(renderSummary(summary) + '\n');
       }
-      setExitCode(exitCodeFor(summary));
+      setExitCode(exitCodeFor(summary, job.report.failOnDrift));
     });
 }
 
@@ -195,12 +195,15 @@ function downloadProgress(stderr: NodeJS.WriteStream): (downloaded: number, tota
   };
 }
 
-export function exitCodeFor(summary: RunSummary): number {
+export function exitCodeFor(summary: RunSummary, failOnDrift = false): number {
   if (summary.outputError !== undefined) return EXIT.outputNotWritten;
   if (summary.batch?.detached) return EXIT.batchesPending;
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider' || summary.stopped?.kind === 'outage') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
+  if (failOnDrift && summary.report && 'html' in summary.report && summary.report.drift?.flagged.length) {
+    return EXIT.driftDetected;
+  }
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;
 }
 

@@ -67,7 +67,25 @@ export interface RunSummary {
   readonly batch?: BatchSummary;
   /** Times the provider was down during the run (the run paused, its rows asked again once it was back). */
   readonly outages?: { readonly count: number; readonly pausedMs: number };
+  /** The run report of the file written, and the drift check against its baseline. */
+  readonly report?: ReportSummary;
 }
+
+/** Where the report went (or why it could not be written), and what drifted. */
+export type ReportSummary =
+  | {
+      readonly html: string;
+      readonly sample: string;
+      /** Without a baseline (the output's first run), no drift check. */
+      readonly drift?: {
+        readonly baseline: string;
+        readonly sigma: number;
+        /** Statistics compared. */
+        readonly statistics: number;
+        readonly flagged: readonly { name: string; baseline: number; current: number; z: number }[];
+      };
+    }
+  | { readonly error: string };
 
 export interface BatchSummary extends BatchRunCounts {
   /** How the mode was chosen. */
