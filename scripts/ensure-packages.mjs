@@ -1,6 +1,7 @@
 // The Debian packages the tests use, installed when missing (`npm test` sets up what it needs on a fresh Debian
 // machine): redis-server, for the distributed engine's stores and its global rate limit; postgresql, for the
-// PostgreSQL stores (found by its /usr/lib/postgresql/<version>/bin/initdb, which Debian keeps off PATH). Uses apt-get
+// PostgreSQL stores (found by its /usr/lib/postgresql/<version>/bin/initdb, which Debian keeps off PATH); chromium,
+// for the run report's browser tests. Uses apt-get
 // as root, or through sudo without a password; otherwise says what to install and fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -14,6 +15,8 @@ const hasPostgres = () =>
 const NEEDED = [
   { present: () => has('redis-server'), debian: 'redis-server' },
   { present: hasPostgres, debian: 'postgresql' },
+  // The run report is opened in a real browser by its tests (playwright-core drives Debian's chromium).
+  { present: () => existsSync('/usr/bin/chromium'), debian: 'chromium' },
 ];
 
 export function ensurePackages() {

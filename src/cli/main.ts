@@ -12,6 +12,7 @@ import { runCommand, type CliIo } from './run-command.js';
 import { estimateCommand } from './estimate-command.js';
 import { simCommand } from './sim-command.js';
 import { sqlCommand } from './sql-command.js';
+import { reportCommand } from './report-command.js';
 import { statusCommand } from './status-command.js';
 import { workerCommand } from './cluster-command.js';
 
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program.addCommand(compareCommand(io, (code) => (exitCode = code)));
   program.addCommand(powerCommand(io));
   program.addCommand(statusCommand(io));
+  program.addCommand(reportCommand(io, (code) => (exitCode = code)));
   program.addCommand(workerCommand(io));
   program.addCommand(simCommand(io));
   program.addHelpText(
@@ -44,6 +46,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       [5, 'run --detach: batches submitted (or a --cluster job queued); run the same command again to collect them'],
       [6, 'eval, compare: a --gate failed (the scores were computed and written)'],
       [7, 'run, embed: the output could not be written (every answer is kept): run the same command again'],
+      [8, 'run, report --fail-on-drift: an answer distribution drifted from the baseline run (all is written)'],
       70,
       130,
     ])}`,
