@@ -17,6 +17,8 @@ const NEEDED = [
   { present: hasPostgres, debian: 'postgresql' },
   // The run report is opened in a real browser by its tests (playwright-core drives Debian's chromium).
   { present: () => existsSync('/usr/bin/chromium'), debian: 'chromium' },
+  // Its recommended fonts: the report's text in the screenshots.
+  { present: () => existsSync('/usr/share/fonts/truetype/liberation'), debian: 'fonts-liberation' },
 ];
 
 export function ensurePackages() {
