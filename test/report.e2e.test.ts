@@ -64,10 +64,12 @@ describe('the run report', () => {
     assert.deepEqual(requests, [`file://${summary.report.html}`]);
 
     // A chart for the rows by status, each answer column (the list column as sizes), and the run over time.
-    const charts = (await page.evaluate(`[...document.querySelectorAll('figure.chart')].map((f) => {
+    const charts = await page.evaluate<
+      { id: string; drawn: boolean }[]
+    >(`[...document.querySelectorAll('figure.chart')].map((f) => {
       const svg = f.querySelector('svg').getBoundingClientRect();
       return { id: f.getAttribute('data-chart'), drawn: svg.width > 50 && svg.height > 50 };
-    })`)) as { id: string; drawn: boolean }[];
+    })`);
     assert.deepEqual(
       charts.map((c) => c.id),
       [
@@ -87,8 +89,8 @@ describe('the run report', () => {
 
     // The sample table: 50 of the 300 rows (1%, at least 50), the same rows as the sample file, in output order,
     // each as the output has it.
-    const shown = (await page.evaluate(`[...document.querySelectorAll('#sample-table tbody tr')].map((row) =>
-      [...row.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent))`)) as string[][];
+    const shown = await page.evaluate<string[][]>(`[...document.querySelectorAll('#sample-table tbody tr')].map((row) =>
+      [...row.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent))`);
     const sample = await readRows(summary.report.sample);
     const output = await readRows(out);
     assert.equal(shown.length, 50);
