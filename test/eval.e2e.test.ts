@@ -79,6 +79,8 @@ test('eval: accuracy per field with a bootstrap interval, by segment, honest abo
 test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-corrected p-values; the gate fails', async () => {
   const result = await runCli(
     ['compare', runA, runB, '--reference', 'category=label', '--by', 'lang', '--summary', join(dir, 'ab.json')].concat([
+      '--report',
+      join(dir, 'ab.html'),
       '--gate',
       'regression(category.field_match) <= 0.02',
       '--gate',
@@ -128,6 +130,20 @@ test('compare: the candidate prompt loses ~10 points; interval, McNemar, Holm-co
     ],
   );
   assert.match(result.stdout, /^llmap compare: /);
+
+  // --report: the intervals as charts (each run's scores by segment, the paired differences around zero), the gates.
+  const html = readFileSync(join(dir, 'ab.html'), 'utf8');
+  const charts = [...html.matchAll(/<figure class="chart" data-chart="([^"]+)"><svg[^>]*width="(\d+)"/g)];
+  assert.deepEqual(
+    charts.map((m) => m[1]),
+    ['score:category.field_match', 'difference'],
+  );
+  assert.ok(charts.every((m) => Number(m[2]) > 100));
+  assert.match(
+    html,
+    /<td>regression\(category\.field_match\) &lt;= 0\.02<\/td><td>[^<]+<\/td><td><span class="flag">failed/,
+  );
+  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/);
   assert.match(result.stdout, /McNemar exact/);
   assert.match(result.stdout, /Holm correction across \d+ tests/);
   assert.match(result.stdout, /gates: 1 of 2 FAILED/);

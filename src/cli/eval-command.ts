@@ -15,6 +15,7 @@ import { EXIT, exitCodesHelp, type ExitCode } from './exit-codes.js';
 import { choiceFlag, numberFlag } from './flag-values.js';
 import { renderCompare, renderEval } from './render-eval.js';
 import { renderSummary } from './render-summary.js';
+import { writeEvalReport } from '../observe/report/eval-report.js';
 import { collect, exitCodeFor, runWithSignals, type CliIo } from './run-command.js';
 
 /** What eval and compare can end with: the judge's and embeddings' runs stop the evaluation as a run stops. */
@@ -103,6 +104,7 @@ function withScoringOptions(command: Command): Command {
     .option('--gate <expression>', 'fail (exit 6) unless this holds, e.g. "exact_match >= 0.92" (repeat)', collect, [])
     .option('--scores <file>', 'write every row with a score.<name> column per score (.parquet, .jsonl or .csv)')
     .option('--summary <file>', 'write the JSON summary to this file')
+    .option('--report <file.html>', 'write the scores and intervals as charts in one HTML page')
     .option('--json', 'print the report as JSON on stdout, instead of the table')
     .option('--judge-prompt <file|text>', 'the judge: a rubric prompt with {{column}} placeholders')
     .option('--judge-schema <file|json>', 'the judge answer schema (default: score 1–5 and a reason)')
@@ -137,9 +139,10 @@ export function evalCommand(io: CliIo, setExitCode: (code: number) => void): Com
         return;
       }
       if (input === undefined) throw new InputError('llmap eval: name the table to score (a run output)');
+      checkReportFlag(flags);
       const request = evalRequest(input, flags['baseline'] as string | undefined, flags, io);
       const report = await runEval(request, { run: runner(io), env: io.env });
-      finish(report, renderEval(report), flags, io, setExitCode);
+      await finish(report, renderEval(report), flags, io, setExitCode, 'eval');
     });
 }
 
@@ -152,10 +155,19 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
   )
     .addHelpText('after', COMPARE_EXAMPLES)
     .action(async (a: string, b: string, flags: Flags) => {
+      checkReportFlag(flags);
       const request = evalRequest(b, a, flags, io);
       const report = await runEval(request, { run: runner(io), env: io.env });
-      finish(report, renderCompare(report), flags, io, setExitCode);
+      await finish(report, renderCompare(report), flags, io, setExitCode, 'compare');
     });
+}
+
+/** `--report` names an HTML file: said before any judge or embedding is paid for. */
+function checkReportFlag(flags: Flags): void {
+  const report = flags['report'] as string | undefined;
+  if (report !== undefined && !/\.html?$/i.test(report)) {
+    throw new InputError(`--report ${report}: the report is an HTML page; name it <file>.html`);
+  }
 }
 
 function evalRequest(input: string, baseline: string | undefined, flags: Flags, io: CliIo): EvalRequest {
@@ -239,11 +251,19 @@ export class ModelRunStopped extends Error {
 }
 
 /** The report on stdout: the table, or with --json the JSON in its place (and in --summary FILE either way). */
-function finish(report: EvalReport, text: string, flags: Flags, io: CliIo, setExitCode: (code: number) => void): void {
+async function finish(
+  report: EvalReport,
+  text: string,
+  flags: Flags,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  command: 'eval' | 'compare',
+): Promise<void> {
   const json = JSON.stringify(report, (_key, value: unknown) =>
     typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
   );
   if (flags['summary']) writeFileSync(flags['summary'] as string, json + '\n');
+  if (flags['report']) await writeEvalReport(flags['report'] as string, report, command);
   io.stdout.write((flags['json'] ? json : text) + '\n');
   setExitCode(report.gates.some((g) => !g.passed) ? EXIT.gatesFailed : EXIT.ok);
 }

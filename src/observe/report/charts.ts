@@ -159,36 +159,60 @@ export function statusChart(counts: readonly { status: string; rows: number }[])
   };
 }
 
-/** Estimates with their confidence intervals (eval and compare): a point and a bar per row. */
+/** Estimates with their confidence intervals (eval and compare): a point and a bar per row, coloured by run, and a
+ * rule at `reference` (0 for differences). */
 export function intervalChart(
-  rows: readonly { label: string; estimate: number; low: number | undefined; high: number | undefined }[],
+  rows: readonly {
+    label: string;
+    run: string;
+    estimate: number;
+    low: number | undefined;
+    high: number | undefined;
+  }[],
   title: string,
+  reference?: number,
 ): TopLevelSpec {
-  const values = rows.map((r) => ({
-    label: r.label,
-    estimate: r.estimate,
-    low: r.low ?? r.estimate,
-    high: r.high ?? r.estimate,
-  }));
+  const values = rows.map((r) => ({ ...r, low: r.low ?? r.estimate, high: r.high ?? r.estimate }));
+  const runs = [...new Set(rows.map((r) => r.run))];
+  const color = {
+    field: 'run',
+    type: 'nominal',
+    scale: { domain: runs, range: [COLORS.current, '#e08a1e', COLORS.baseline].slice(0, runs.length) },
+    legend: runs.length > 1 ? { orient: 'bottom', title: null } : null,
+  };
+  const y = { field: 'label', type: 'nominal', title: null, sort: null };
+  const yOffset = runs.length > 1 ? { yOffset: { field: 'run', sort: runs } } : {};
   return {
     ...base,
     width: WIDTH,
-    height: 26 * Math.max(1, rows.length),
+    height: { step: runs.length > 1 ? 34 : 24 },
     title,
-    data: { values },
-    encoding: { y: { field: 'label', type: 'nominal', title: null, sort: null } },
     layer: [
       {
-        mark: { type: 'rule', color: COLORS.current, strokeWidth: 2 },
+        data: { values },
+        mark: { type: 'rule', strokeWidth: 2 },
         encoding: {
+          y,
+          ...yOffset,
           x: { field: 'low', type: 'quantitative', title: null, scale: { zero: false } },
           x2: { field: 'high' },
+          color,
         },
       },
       {
-        mark: { type: 'point', filled: true, color: '#111', size: 50, tooltip: true },
-        encoding: { x: { field: 'estimate', type: 'quantitative' } },
+        data: { values },
+        mark: { type: 'point', filled: true, size: 50, tooltip: true },
+        encoding: { y, ...yOffset, x: { field: 'estimate', type: 'quantitative' }, color },
       },
+      ...(reference === undefined
+        ? []
+        : [
+            {
+              data: { values: [{ x: reference }] },
+              mark: { type: 'rule', color: '#111', strokeDash: [4, 3] },
+              encoding: { x: { field: 'x', type: 'quantitative' } },
+            },
+          ]),
     ],
-  };
+  } as TopLevelSpec;
 }

@@ -242,7 +242,7 @@ function cell(value: unknown): string {
   return `<span title="${esc(text)}">${esc(text.slice(0, CELL_CHARS))}…</span>`;
 }
 
-async function chart(
+export async function chart(
   id: string,
   spec: Parameters<typeof renderSvg>[0],
   caption = '',
@@ -256,11 +256,11 @@ async function chart(
   );
 }
 
-function section(id: string, title: string, content: string): string {
+export function section(id: string, title: string, content: string): string {
   return `<section id="${id}"><h2>${title}</h2>${content}</section>`;
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], id: string): string {
+export function table(header: readonly string[], rows: readonly (readonly string[])[], id: string): string {
   return (
     `<table id="${id}"><thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>` +
     rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('') +
@@ -278,7 +278,7 @@ export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const STYLE = `
+export const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;margin:24px auto;max-width:1180px;padding:0 16px}
 h1{font-size:22px;margin:0}h2{font-size:17px;border-bottom:1px solid #dde2ea;padding-bottom:4px;margin-top:28px}
 h3{font-size:14px;margin:14px 0 6px}.sub{color:#5b6576;margin:4px 0 0}
