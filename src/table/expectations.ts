@@ -158,10 +158,9 @@ async function countFailing(
     `WITH numbered AS (SELECT *, row_number() OVER () AS ${ROW} FROM ${input.relation}), ` +
     `checked AS (SELECT ${ROW} AS r, ${id} AS id, ${oks.join(', ')} FROM numbered) ` +
     `SELECT ${aggregates.join(', ')} FROM checked`;
-  const row = await run(db, sql).catch(async (error: unknown) => {
+  const cells = await run(db, sql).catch(async (error: unknown) => {
     throw (await culprit(db, input, rules, conditions)) ?? error;
   });
-  const cells = row as unknown[];
   const perRule = rules.map((_, i) => ({
     failing: Number(cells[2 * i]),
     examples: ((cells[2 * i + 1] as unknown[] | null) ?? []).map(String),
@@ -249,7 +248,7 @@ async function describeConditions(db: DuckDB, input: CheckInput, conditions: rea
   const reader = await db.connection.runAndReadAll(
     `DESCRIBE SELECT *, ${conditions.map((c, i) => `${c} AS "__ok${i}"`).join(', ')} FROM ${input.relation}`,
   );
-  const types = new Map(reader.getRowsJson().map((row) => [String(row[0]), String(row[1])]));
+  const types = new Map(reader.getRowsJson().map((row) => [row[0] as string, row[1] as string]));
   return conditions.map((_, i) => types.get(`__ok${i}`) ?? '');
 }
 
