@@ -14,6 +14,7 @@ import { withEmbeddingRateLimit, withRateLimit } from '../executor/rate-limited-
 import type { Limiter } from '../executor/rate-limiter.js';
 import type { Slots } from '../executor/slots.js';
 import type { Job } from '../job/job.js';
+import type { RequestLog } from '../observe/request-log.js';
 import { ANTHROPIC_DEFAULT_BASE_URL } from '../providers/anthropic/anthropic-messages.js';
 import {
   createBatchApi,
@@ -56,12 +57,13 @@ export function openModelProvider(
   limiter: Limiter,
   now: () => number,
   given?: ChatProvider,
+  requests?: RequestLog,
 ): ChatProvider {
   if (job.cache.replay) return offlineProvider(job.model.provider, job.model.modelId);
   if (given) return given;
   if (job.task.kind !== 'embed') return createProvider(job.model, settings);
   const embeddings = createEmbeddingProvider(job.model, job.task, settings);
-  return batchEmbeddings(withEmbeddingRateLimit(embeddings, limiter, now, countTextTokens), {
+  return batchEmbeddings(withEmbeddingRateLimit(embeddings, limiter, now, countTextTokens, requests), {
     requests: job.execution.concurrency === 'auto' ? EMBED_REQUESTS : job.execution.concurrency,
     countTokens: countTextTokens,
   });
@@ -85,6 +87,8 @@ export interface StackInput {
   readonly now: () => number;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly onOutage?: (event: OutageEvent) => void;
+  /** The run's log of provider calls (`RunStats.requests`), recorded as each call ends. */
+  readonly requests?: RequestLog;
 }
 
 export interface ProviderStack {
@@ -116,7 +120,9 @@ export function stackProviders(input: StackInput): ProviderStack {
   });
   closers.push(() => concurrency.close());
   const rateLimited =
-    job.task.kind === 'embed' ? provider : withRateLimit(provider, limiter, concurrency, now, input.budget);
+    job.task.kind === 'embed'
+      ? provider
+      : withRateLimit(provider, limiter, concurrency, now, input.budget, input.requests);
   // An outage of a hosted or self-hosted server pauses the run instead of failing its rows; a local model has none.
   const breaker =
     job.model.provider === 'llama' || job.cache.replay || input.given
