@@ -130,7 +130,9 @@ describe('the run report', () => {
       }),
     );
     // The simulator answers each row with its `label` (the oracle at accuracy 1): the answers' shares are the day's.
-    const job = ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema, ...base, '-o', out];
+    const ask = ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema, ...base];
+    const job = [...ask, '-o', out];
+    const env = { LLMAP_CACHE_DIR: join(dir, 'risk-cache') };
     const day = async (seed: number, high: number) => {
       const path = join(dir, `day-${seed}.parquet`);
       await duckdbRun(
@@ -139,7 +141,7 @@ describe('the run report', () => {
           `FROM (SELECT i, hash(i, ${seed}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
           `TO '${path}' (FORMAT parquet)`,
       );
-      const run = await runCli(['run', path, ...job, '--fail-on-drift', '--json']);
+      const run = await runCli(['run', path, ...job, '--fail-on-drift', '--json'], env);
       return { code: run.code, stderr: run.stderr, summary: JSON.parse(run.stdout || '{}') as DriftSummary };
     };
 
@@ -157,12 +159,26 @@ describe('the run report', () => {
     const flagged = shifted.summary.report.drift!.flagged;
     const high = flagged.find((s) => s.name === 'risk = high')!;
     assert.ok(high.current - high.baseline > 0.08, JSON.stringify(flagged));
-    assert.match(shifted.stderr, /drift: risk = high \d+\.\d% → \d+\.\d% \(\+\d+\.\dσ; more than 2σ from /);
+    assert.match(shifted.stderr, /drift: 3 of 3 statistics moved more than 2σ from .*risk\.parquet:\n/);
+    assert.match(shifted.stderr, /^ {4}risk = high \d+\.\d% → \d+\.\d% \(\+\d+\.\dσ\)$/m);
 
     // The report says so at the top, and `llmap report` finds the same again from the output.
     const rebuilt = await runCli(['report', out, '--fail-on-drift']);
     assert.equal(rebuilt.code, 8, rebuilt.stderr);
     assert.match(rebuilt.stdout, /drift: .*risk = high/);
+
+    // --baseline instead of the previous run: an output file (profiled now), or a report's record.
+    for (const baseline of [join(dir, 'risk.parquet'), join(dir, 'risk.report.json')]) {
+      const other = join(dir, 'other.parquet');
+      const run = await runCli(
+        ['run', join(dir, 'day-2.parquet'), ...ask, '-o', other, '--baseline', baseline, '--json'],
+        env,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const report = (JSON.parse(run.stdout) as DriftSummary).report;
+      assert.equal(report.drift?.baseline, out, 'the baseline is named by its output');
+      assert.ok(report.drift?.flagged.some((s) => s.name === 'risk = high' && s.current < s.baseline));
+    }
 
     const quiet = await runCli([
       'run',
@@ -179,7 +195,11 @@ describe('the run report', () => {
 
 interface DriftSummary {
   report: {
-    drift?: { statistics: number; flagged: { name: string; baseline: number; current: number; z: number }[] };
+    drift?: {
+      baseline: string;
+      statistics: number;
+      flagged: { name: string; baseline: number; current: number; z: number }[];
+    };
   };
 }
 

@@ -11,13 +11,15 @@ export function renderReportSummary(report: ReportSummary | undefined): string {
     lines.push(`  drift: none (${drift.statistics} statistics within ${drift.sigma}σ of ${drift.baseline})`);
   }
   if (drift && drift.flagged.length > 0) {
+    lines.push(
+      `  drift: ${drift.flagged.length} of ${drift.statistics} statistics moved more than ${drift.sigma}σ from ${drift.baseline}:`,
+    );
     const share = (v: number) => `${(v * 100).toFixed(1)}%`;
     for (const s of drift.flagged) {
-      const [from, to] = s.name.startsWith('mean')
-        ? [s.baseline.toFixed(2), s.current.toFixed(2)]
-        : [share(s.baseline), share(s.current)];
+      const mean = s.name.startsWith('mean');
+      const [from, to] = mean ? [s.baseline.toFixed(2), s.current.toFixed(2)] : [share(s.baseline), share(s.current)];
       const z = Number.isFinite(s.z) ? `${s.z > 0 ? '+' : ''}${s.z.toFixed(1)}σ` : 'changed';
-      lines.push(`  drift: ${s.name} ${from} → ${to} (${z}; more than ${drift.sigma}σ from ${drift.baseline})`);
+      lines.push(`    ${s.name} ${from} → ${to} (${z})`);
     }
   }
   return lines.join('\n');

@@ -1,0 +1,118 @@
+// The run report's cost, and the drift check's false alarms through the whole pipeline (issue 17).
+//
+// Cost: a job is run once (every row asked of the simulator), then re-run from its run state with and without the
+// report (alternating, so both see the same machine state); the difference is what the report costs (the profile of
+// every answer column, the review sample, the charts). A re-run is the cheapest run there is, so it shows the report
+// at its largest share. Two shapes: the README's triage job (enums, a boolean, a list, free text) and a flat one
+// (free-text answers), at LLMAP_BENCH_REPORT_ROWS rows (default 1,000,000).
+//
+// Drift: 21 days of 5,000 rows of one distribution through `llmap run` against the simulator (its oracle answers each
+// row with its label), each day's report compared with the day before; the flagged statistics are counted against the
+// 4.55% a 2σ test implies. LLMAP_BENCH_REPORT_ONLY=cost|drift runs one part.
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { duckdbRun, writeReviewsCsv, writeTicketsCsv } from '../test/helpers.js';
+import { CLI, measureNode, startSimProcess, type MeasuredRun } from './bench-helpers.js';
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function reportBench(): Promise<string[]> {
+  const rows = Number(process.env['LLMAP_BENCH_REPORT_ROWS'] ?? 1_000_000);
+  const only = process.env['LLMAP_BENCH_REPORT_ONLY'];
+  const dir = resolve(import.meta.dirname, '../../bench/results/report');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const sim = await startSimProcess();
+  try {
+    const lines: string[] = [];
+    if (only === undefined || only === 'cost') lines.push(...(await cost(dir, rows, sim.url)));
+    if (only === undefined || only === 'drift') lines.push(...(await drift(dir, sim.url)));
+    return lines;
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function cost(dir: string, rows: number, url: string): Promise<string[]> {
+  const lines: string[] = [];
+  const model = ['-m', 'openai:gpt-4o-mini', '--base-url', `${url}/v1`, '--cache-dir', join(dir, 'cache')];
+  const root = resolve(import.meta.dirname, '../..');
+  const shapes = [
+    {
+      name: 'triage',
+      input: await writeTicketsCsv(join(dir, 'tickets.csv'), rows),
+      job: ['-p', join(root, 'examples/triage.md'), '-s', join(root, 'examples/triage.schema.json')],
+    },
+    {
+      name: 'flat',
+      input: await writeReviewsCsv(join(dir, 'reviews.csv'), rows),
+      job: ['-p', 'Summarise this review in one sentence: {{text}}'],
+    },
+  ];
+  for (const shape of shapes) {
+    const args = ['run', shape.input, ...shape.job, ...model, '-o', join(dir, `${shape.name}.parquet`)];
+    const check = (run: MeasuredRun, what: string) => {
+      if (run.code !== 0) throw new Error(`${shape.name} ${what} failed (${run.code}): ${run.stderr}`);
+      return run;
+    };
+    check(await measureNode(CLI, [...args, '--no-report', '--concurrency', '256']), 'first run');
+    const without: number[] = [];
+    const withReport: number[] = [];
+    for (let rep = 0; rep < 2; rep++) {
+      without.push(check(await measureNode(CLI, [...args, '--no-report']), 're-run').seconds);
+      withReport.push(check(await measureNode(CLI, args), 're-run with report').seconds);
+    }
+    const a = Math.min(...without);
+    const b = Math.min(...withReport);
+    const label = `report ${shape.name.padEnd(6)} ${fmt(rows)} rows`;
+    lines.push(
+      `${label}: re-run from the run state ${a.toFixed(2)} s without the report, ${b.toFixed(2)} s with it ` +
+        `(best of 2): the report costs ${(b - a).toFixed(2)} s, ${(b / a).toFixed(2)}× the run without it`,
+    );
+  }
+  return lines;
+}
+
+async function drift(dir: string, url: string): Promise<string[]> {
+  const schema = join(dir, 'risk.schema.json');
+  writeFileSync(
+    schema,
+    JSON.stringify({
+      type: 'object',
+      properties: { risk: { type: 'string', enum: ['low', 'medium', 'high'] } },
+      required: ['risk'],
+      additionalProperties: false,
+    }),
+  );
+  const out = join(dir, 'risk.parquet');
+  const job = ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema, '-o', out];
+  const model = ['-m', 'openai:gpt-4o-mini', '--base-url', `${url}/v1`, '--cache-dir', join(dir, 'drift-cache')];
+  let tested = 0;
+  let flagged = 0;
+  let daysFlagged = 0;
+  for (let day = 0; day <= 20; day++) {
+    const input = join(dir, `day-${day}.parquet`);
+    await duckdbRun(
+      `COPY (SELECT i AS id, 'message ' || ${day} || '-' || i AS text, ` +
+        `CASE WHEN u < 0.3 THEN 'high' WHEN u < 0.65 THEN 'medium' ELSE 'low' END AS label ` +
+        `FROM (SELECT i, hash(i, ${day + 1000}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
+        `TO '${input}' (FORMAT parquet)`,
+    );
+    const run = await measureNode(CLI, ['run', input, ...job, ...model, '--concurrency', '64']);
+    if (run.code !== 0) throw new Error(`day ${day} failed (${run.code}): ${run.stderr}`);
+    if (day === 0) continue;
+    const none = /drift: none \((\d+) statistics/.exec(run.stderr);
+    const some = /drift: (\d+) of (\d+) statistics moved/.exec(run.stderr);
+    if (!none && !some) throw new Error(`day ${day}: no drift check in ${run.stderr}`);
+    tested += Number(none?.[1] ?? some![2]);
+    flagged += Number(some?.[1] ?? 0);
+    if (some) daysFlagged++;
+  }
+  const expected = tested * 0.0455;
+  return [
+    `drift  20 reruns of one distribution (5,000 rows each, through llmap run and the simulator): ` +
+      `${flagged} of ${tested} statistics flagged (${((flagged / tested) * 100).toFixed(1)}%; 2σ implies 4.55%, ` +
+      `${expected.toFixed(1)} expected), ${daysFlagged} of 20 days with an alarm`,
+  ];
+}
