@@ -91,6 +91,8 @@ export function judgeJob(
       ...(judge.model === undefined ? {} : { model: judge.model }),
       out: join(stateDir, 'judge.parquet'),
       state: join(stateDir, 'judge'),
+      // The judge's answers are scores: the evaluation reports them (eval --report), not a run report.
+      report: false,
     },
     env,
   );
@@ -125,6 +127,7 @@ export function embeddingJobs(
         ...(model === undefined ? {} : { model }),
         out: join(stateDir, `${name}.parquet`),
         state: join(stateDir, name),
+        report: false,
       },
       env,
     );

@@ -87,7 +87,8 @@ function configJob(
   env: Env,
   purpose: LoadJobPurpose,
 ): Job {
-  const files = { input: callsFile, out: join(dir, 'answers.jsonl'), state: join(dir, 'state') };
+  // A job of the query's calls is not a table a person reviews: no run report (the query's result is the output).
+  const files = { input: callsFile, out: join(dir, 'answers.jsonl'), state: join(dir, 'state'), report: false };
   if (config.kind === 'embed') {
     return loadEmbedJob(
       { ...options, ...files, column: PROMPT_COLUMN, ...(config.model ? { model: config.model } : {}) },
