@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { redactArgs } from '../job/secret.js';
 import { loadEmbedJob, type EmbedOptions } from '../job/load-job.js';
-import { renderSummary } from './render-summary.js';
+import { renderRunSummary } from './render-report-summary.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { exitCodeFor, jobOptions, runWithSignals, withTableJobOptions, type CliIo } from './run-command.js';
 
@@ -48,9 +48,9 @@ export function embedCommand(io: CliIo, setExitCode: (code: number) => void, arg
       // the progress on stderr for whoever watches the run.
       if (options.json) {
         io.stdout.write(JSON.stringify(summary) + '\n');
-        io.stderr.write(renderSummary(summary) + '\n');
+        io.stderr.write(renderRunSummary(summary) + '\n');
       } else {
-        io.stdout.write(renderSummary(summary) + '\n');
+        io.stdout.write(renderRunSummary(summary) + '\n');
       }
       setExitCode(exitCodeFor(summary));
     });

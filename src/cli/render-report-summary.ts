@@ -1,6 +1,12 @@
 // The lines a run prints about its report: where it is, and what drifted from the baseline.
 
-import type { ReportSummary } from '../run/run-summary.js';
+import type { ReportSummary, RunSummary } from '../run/run-summary.js';
+import { renderSummary } from './render-summary.js';
+
+/** A run's summary as `run` and `embed` print it: the rows, then its report. */
+export function renderRunSummary(summary: RunSummary): string {
+  return [renderSummary(summary), renderReportSummary(summary.report)].filter(Boolean).join('\n');
+}
 
 export function renderReportSummary(report: ReportSummary | undefined): string {
   if (!report) return '';

@@ -9,8 +9,7 @@ import { startProgress } from '../observe/progress.js';
 import { runJob, type RunSummary } from '../run-job.js';
 import { runClusterCommand, withClusterOptions, type ClusterFlags } from './cluster-command.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
-import { renderReportSummary } from './render-report-summary.js';
-import { renderSummary } from './render-summary.js';
+import { renderRunSummary } from './render-report-summary.js';
 import { runDryRun } from './dry-run-command.js';
 import type { ObservedRun } from '../observe/observed-run.js';
 import { startMetrics, type MetricsOptions } from '../observe/metrics/metrics-endpoint.js';
@@ -104,7 +103,7 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       }
       // The summary is the command's report, on stdout; with --json the JSON takes its place there, and the text joins
       // the progress on stderr for whoever watches the run.
-      const text = [renderSummary(summary), renderReportSummary(summary.report)].filter(Boolean).join('\n');
+      const text = renderRunSummary(summary);
       if (options.json) {
         io.stdout.write(JSON.stringify(summary) + '\n');
         io.stderr.write(text + '\n');
