@@ -19,6 +19,8 @@ const NEEDED = [
   { present: () => existsSync('/usr/bin/chromium'), debian: 'chromium' },
   // Its recommended fonts: the report's text in the screenshots.
   { present: () => existsSync('/usr/share/fonts/truetype/liberation'), debian: 'fonts-liberation' },
+  // The metrics tests push to a real Pushgateway.
+  { present: () => existsSync('/usr/bin/prometheus-pushgateway'), debian: 'prometheus-pushgateway' },
 ];
 
 export function ensurePackages() {

@@ -7,13 +7,14 @@ import { runCluster, type ClusterOutcome } from '../distributed/coordinator.js';
 import type { ClusterJobView, ClusterStatus } from '../distributed/cluster-status.js';
 import type { OutputLayout } from '../distributed/cluster-job.js';
 import { isPostgresUrl } from '../table/postgres/pg-location.js';
-import { startWorker, redactUrl } from '../distributed/worker.js';
+import { startWorker, redactUrl, workerName } from '../distributed/worker.js';
 import { InputError } from '../job/input-error.js';
 import type { RunOptions } from '../job/run-options.js';
 import { formatCount } from '../observe/progress.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { shellQuote } from './shell-quote.js';
-import type { CliIo } from './run-command.js';
+import { startMetrics, type MetricsEndpoint } from '../observe/metrics/metrics-endpoint.js';
+import { metricsOptions, type CliIo, type MetricsFlags } from './run-command.js';
 
 /** The flags `run` takes for a distributed job, kept out of the job's own options. */
 export interface ClusterFlags {
@@ -77,8 +78,9 @@ export async function runClusterCommand(
       stopSignal: stop.signal,
     });
     progress(undefined);
+    // As on one machine: with --json the JSON is stdout, and the text joins the progress on stderr.
     if (json) io.stdout.write(JSON.stringify(outcome) + '\n');
-    io.stdout.write(renderOutcome(outcome, url) + '\n');
+    (json ? io.stderr : io.stdout).write(renderOutcome(outcome, url) + '\n');
     return exitCodeOf(outcome);
   } finally {
     process.off('SIGINT', onSignal);
@@ -231,13 +233,20 @@ export function workerCommand(io: CliIo): Command {
       "how long a shard's lease lasts without renewal (a dead worker's shard moves after it)",
       '15',
     )
+    .option(
+      '--metrics-port <port>',
+      "serve Prometheus metrics of the worker's shards on http://<metrics-host>:<port>/metrics",
+    )
+    .option('--metrics-host <host>', 'the address the metrics are served on', '127.0.0.1')
+    .option('--metrics-push <url>', 'push the metrics to a Prometheus Pushgateway (grouped by instance: host/pid)')
     .addHelpText('after', WORKER_EXAMPLES)
-    .action(async (url: string, flags: { cacheDir?: string; shards: string; lockTimeout: string }) => {
+    .action(async (url: string, flags: { cacheDir?: string; shards: string; lockTimeout: string } & MetricsFlags) => {
       const shards = positive(flags.shards, '--shards')!;
       const lockSeconds = Number(flags.lockTimeout);
       if (!(lockSeconds >= 1))
         throw new InputError(`Expected \`--lock-timeout\` to be at least 1 second, got ${flags.lockTimeout}`);
       const log = (line: string) => io.stderr.write(`llmap worker: ${line}\n`);
+      const metrics = await workerMetrics(flags, log);
       const worker = await startWorker({
         url,
         env: io.env,
@@ -245,6 +254,10 @@ export function workerCommand(io: CliIo): Command {
         shards,
         lockMs: lockSeconds * 1000,
         log,
+        ...(metrics ? { metrics } : {}),
+      }).catch(async (error: unknown) => {
+        await metrics?.close();
+        throw error;
       });
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -252,13 +265,28 @@ export function workerCommand(io: CliIo): Command {
           if (stopping) process.exit(EXIT.interrupted);
           stopping = true;
           log('stopping: no new shards; the shards held go back to the queue (signal again to quit now)');
-          void worker.stop().then(resolve);
+          void worker
+            .stop()
+            .then(() => metrics?.close())
+            .then(resolve);
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
       log('stopped');
     });
+}
+
+/** `llmap worker --metrics-port/--metrics-push`: one endpoint for every shard the worker answers. */
+async function workerMetrics(flags: MetricsFlags, log: (line: string) => void): Promise<MetricsEndpoint | undefined> {
+  const { metrics } = metricsOptions(flags);
+  if (!metrics) return undefined;
+  const endpoint = await startMetrics(
+    { ...metrics, pushGroup: { instance: workerName() } },
+    { warn: (message) => log(message) },
+  );
+  if (endpoint.url) log(`metrics at ${endpoint.url}`);
+  return endpoint;
 }
 
 export function renderClusterStatus(status: ClusterStatus, url: string): string {

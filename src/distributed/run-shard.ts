@@ -4,9 +4,11 @@
 // its result is recorded and its ledger dropped, so Redis holds per-row state only for shards in progress.
 
 import { existsSync, mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Redis } from 'ioredis';
 import { defaultStateDir, loadJob, type Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
+import type { MetricsEndpoint } from '../observe/metrics/metrics-endpoint.js';
 import { runJob, type RunJobDeps, type RunSummary } from '../run-job.js';
 import type { ChatProvider } from '../providers/provider.js';
 import { dropRedisLedger, redisLedgerOpener } from '../store/redis/redis-ledger.js';
@@ -63,6 +65,8 @@ export interface ShardContext {
   readonly jobs?: Map<string, Job>;
   readonly stopSignal?: AbortSignal;
   readonly onProgress?: (progress: ShardProgress) => void;
+  /** The worker's metrics: each shard's run is shown from its start, under its job's output name. */
+  readonly metrics?: Pick<MetricsEndpoint, 'observe'>;
   readonly now?: () => number;
 }
 
@@ -86,6 +90,8 @@ export async function runShard(shard: ShardData, ctx: ShardContext): Promise<Sha
     now,
   });
   let timer: NodeJS.Timeout | undefined;
+  let observed: { end(): void } | undefined;
+  const { metrics } = ctx;
   const deps: RunJobDeps = {
     now,
     limiter,
@@ -94,6 +100,7 @@ export async function runShard(shard: ShardData, ctx: ShardContext): Promise<Sha
     command: spec.command,
     ...(ctx.keepProvider ? { keepProvider: ctx.keepProvider } : {}),
     ...(ctx.stopSignal ? { stopSignal: ctx.stopSignal } : {}),
+    ...(metrics ? { onObserve: (run) => (observed = metrics.observe(run, basename(spec.output))) } : {}),
     onStart: (stats) => {
       const report = () =>
         ctx.onProgress?.({
@@ -115,6 +122,7 @@ export async function runShard(shard: ShardData, ctx: ShardContext): Promise<Sha
     summary = await runJob(job, deps);
   } finally {
     clearInterval(timer);
+    observed?.end();
   }
   if (summary.stopped || summary.outputError !== undefined || summary.output !== part) {
     const why = summary.outputError ?? (summary.stopped && 'message' in summary.stopped ? summary.stopped.message : '');

@@ -12,6 +12,7 @@ import { redactUrl } from '../job/secret.js';
 import { InputError } from '../job/input-error.js';
 import type { Env } from '../job/load-job.js';
 import type { Job } from '../job/job.js';
+import type { MetricsEndpoint } from '../observe/metrics/metrics-endpoint.js';
 import type { ChatProvider } from '../providers/provider.js';
 import {
   BULL_PREFIX,
@@ -37,6 +38,8 @@ export interface WorkerSettings {
   readonly lockMs?: number;
   /** Lines for whoever watches the worker. */
   readonly log?: (line: string) => void;
+  /** Shows each shard's run as it starts (`llmap worker --metrics-port`); closed by the caller. */
+  readonly metrics?: Pick<MetricsEndpoint, 'observe'>;
 }
 
 /** What the publisher returns, and the coordinator prints. */
@@ -83,10 +86,15 @@ export async function checkReachable(url: string): Promise<void> {
   }
 }
 
-export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
+/** This process as a worker, in logs, in Redis and in its metrics' push group: `host/pid`. */
+export function workerName(): string {
   // No colon: BullMQ parses worker names out of client names separated by colons.
+  return `${hostname()}/${process.pid}`;
+}
+
+export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
   await checkReachable(settings.url);
-  const name = `${hostname()}/${process.pid}`;
+  const name = workerName();
   const log = settings.log ?? (() => undefined);
   const redis = bullConnection(settings.url);
   const held = new Set<AbortController>();
@@ -121,6 +129,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
         keepProvider: providers.keep,
         jobs,
         stopSignal: stop.signal,
+        ...(settings.metrics ? { metrics: settings.metrics } : {}),
         onProgress: (progress) => void bullJob.updateProgress({ ...progress, worker: name }).catch(() => undefined),
       });
       const { ok, failed, invalid } = result.rows;
