@@ -70,13 +70,56 @@ export interface ProfileInput {
 export async function profileOutput(db: DuckDB, input: ProfileInput): Promise<OutputProfile> {
   const ok = `(SELECT * FROM ${input.relation} WHERE _status = 'ok')`;
   const types = new Map(input.columns.map((c) => [c.name, c.type]));
-  const targets = input.answers.flatMap((name) =>
-    targetsOf(name, sqlIdentifier(name), types.get(name) ?? 'VARCHAR', propertySchema(input.schema, name)),
+  const targets = await decided(
+    db,
+    ok,
+    input.answers.flatMap((name) =>
+      targetsOf(name, sqlIdentifier(name), types.get(name) ?? 'VARCHAR', propertySchema(input.schema, name)),
+    ),
   );
-  const columns: ColumnProfile[] = [];
-  for (const target of targets) columns.push(await profileTarget(db, ok, target));
-  const status = await categoryProfile(db, input.relation, { name: '_status', expr: '_status', kind: 'category' });
-  return { rows: status.n + status.nulls, status, columns };
+  // One scan of the output for every measure (a short value or a number each), then each measure's figures from
+  // memory: the output is read twice, not once per column and figure.
+  const table = `__llmap_profile_${++profiles}`;
+  const measures = targets.map(
+    (t, i) => `${t.kind === 'category' ? `(${t.expr})::VARCHAR` : `(${t.expr})::DOUBLE`} AS m${i}`,
+  );
+  await db.connection.run(
+    `CREATE TEMP TABLE ${table} AS SELECT ${['_status', ...measures].join(', ')} FROM ${input.relation}`,
+  );
+  try {
+    const okRows = `(SELECT * FROM ${table} WHERE _status = 'ok')`;
+    const columns: ColumnProfile[] = [];
+    for (const [i, target] of targets.entries()) {
+      const measured = { ...target, expr: `m${i}` };
+      columns.push(
+        target.kind === 'category'
+          ? await categoryProfile(db, okRows, measured)
+          : await numericProfile(db, okRows, measured),
+      );
+    }
+    const status = await categoryProfile(db, table, { name: '_status', expr: '_status', kind: 'category' });
+    return { rows: status.n + status.nulls, status, columns };
+  } finally {
+    await db.connection.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+let profiles = 0;
+
+/** Strings of unknown vocabulary: shares when few distinct values, else lengths (one scan for all of them). */
+async function decided(db: DuckDB, ok: string, targets: readonly Target[]): Promise<Target[]> {
+  const auto = targets.filter((t) => t.kind === 'auto');
+  if (auto.length === 0) return [...targets];
+  const reader = await db.connection.runAndReadAll(
+    `SELECT ${auto.map((t) => `approx_count_distinct(${t.expr})`).join(', ')} FROM ${ok}`,
+  );
+  const distinct = (reader.getRowsJson()[0] ?? []).map(Number);
+  return targets.map((t) => {
+    if (t.kind !== 'auto') return t;
+    return (distinct[auto.indexOf(t)] ?? 0) <= MAX_CATEGORIES
+      ? { ...t, kind: 'category' }
+      : { ...t, expr: `length(${t.expr})`, kind: 'length' };
+  });
 }
 
 function propertySchema(schema: ProfileInput['schema'], name: string): Record<string, unknown> | undefined {
@@ -164,16 +207,6 @@ function fieldTypeOf(structType: string, field: string): string {
   return 'VARCHAR';
 }
 
-async function profileTarget(db: DuckDB, ok: string, target: Target): Promise<ColumnProfile> {
-  if (target.kind === 'category') return categoryProfile(db, ok, target);
-  if (target.kind === 'auto') {
-    const distinct = await scalar(db, `SELECT approx_count_distinct(${target.expr}) FROM ${ok}`);
-    if (distinct <= MAX_CATEGORIES) return categoryProfile(db, ok, { ...target, kind: 'category' });
-    return numericProfile(db, ok, { ...target, expr: `length(${target.expr})`, kind: 'length' });
-  }
-  return numericProfile(db, ok, target);
-}
-
 async function categoryProfile(db: DuckDB, relation: string, target: Target): Promise<CategoryProfile> {
   const reader = await db.connection.runAndReadAll(
     `SELECT v::VARCHAR AS v, count(*) AS c FROM (SELECT ${target.expr} AS v FROM ${relation}) GROUP BY v ` +
@@ -233,9 +266,4 @@ async function histogram(
     to: min + (b + 1) * width + shift,
     count: byBin.get(b) ?? 0,
   }));
-}
-
-async function scalar(db: DuckDB, sql: string): Promise<number> {
-  const reader = await db.connection.runAndReadAll(sql);
-  return Number(reader.getRowsJson()[0]?.[0] ?? 0);
 }
