@@ -34,6 +34,7 @@ import { openSqliteBatches } from './store/sqlite/sqlite-batches.js';
 import { openSqliteCache } from './store/sqlite/sqlite-cache.js';
 import { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 import { openDuckDB, type DuckDB } from './table/duckdb.js';
+import { checkJobExpectations, skipWarnings } from './table/expectations.js';
 import { OutputWriteError } from './table/output-write-error.js';
 import { describePg } from './table/postgres/pg-location.js';
 import { writePostgresTable } from './table/postgres/pg-write.js';
@@ -108,9 +109,12 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     // output), not into the working directory.
     db = await openDuckDB({ tempDirectory: siblingPath(resolve(job.output.path), 'spill') });
     const source = await openJobSource(db, job);
+    // The job's data checks: a failed one stops it here, before its run state is touched (or, with
+    // --expect-action skip, leaves its rows unasked).
+    const expectations = await checkJobExpectations(db, job, source);
     const answerCols = answerColumnsOf(job);
-    const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples));
-    const warnings = job.cache.replay ? [] : schemaWarnings(job, provider);
+    const columns = outputColumns(source.columns, answerCols, metaColumns(job.samples, job.output.keepPrompts));
+    const warnings = [...(job.cache.replay ? [] : schemaWarnings(job, provider)), ...skipWarnings(expectations)];
     // A model that cannot load stops the run here, before its run state is touched.
     const providerNotes = [
       ...((await opening) ?? []),
@@ -230,6 +234,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       runStartedAt,
       trustRowIds,
       vectors,
+      skipped: expectations.skipped,
       checkpoint: () => checkpoint('running'),
       stopSignal: deps.stopSignal,
     });

@@ -14,6 +14,7 @@ const summary = (overrides: Partial<RunSummary> = {}): RunSummary => ({
     ok: 400,
     failed: 0,
     invalid: 0,
+    skipped: 0,
     resumed: 0,
     cached: 350,
     duplicates: 350,
@@ -66,4 +67,15 @@ test('answers cut off at max_tokens are counted, with how to raise the limit', (
     /\n {2}cut off at max_tokens: 400 answer\(s\) \(see _error\); raise the limit with --max-tokens N or max_tokens: N in the prompt's front matter\n/,
   );
   assert.doesNotMatch(renderSummary(summary()), /cut off/);
+});
+
+test('rows a data check left unasked are counted as skipped, with where to find why', () => {
+  const rows = { ...summary().rows, ok: 390, skipped: 10 };
+  const text = renderSummary(summary({ rows }));
+  assert.match(text, /\n {2}ok 390 · failed 0 · invalid 0 · skipped 10\n/);
+  assert.match(
+    text,
+    /\n {2}skipped: 10 row\(s\) failed a data check \(--expect-action skip\): written with _status = skipped and the rule as _error, not asked; a run whose data passes asks them\n/,
+  );
+  assert.doesNotMatch(renderSummary(summary()), /skipped/);
 });

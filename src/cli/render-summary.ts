@@ -11,9 +11,16 @@ export function renderSummary(summary: RunSummary): string {
     `llmap: ${formatCount(rows.written)} of ${formatCount(rows.total)} rows written in ${formatDuration(seconds)} ` +
       `(${formatCount(rate)} rows/s)`,
     `  ok ${formatCount(rows.ok)} · failed ${formatCount(rows.failed)} · invalid ${formatCount(rows.invalid)}` +
+      (rows.skipped > 0 ? ` · skipped ${formatCount(rows.skipped)}` : '') +
       (summary.retries > 0 ? ` · ${formatCount(summary.retries)} retries` : ''),
     `  answered: ${answeredParts(rows)}`,
     tokensLine(summary),
+    ...(rows.skipped > 0
+      ? [
+          `  skipped: ${formatCount(rows.skipped)} row(s) failed a data check (--expect-action skip): written with ` +
+            '_status = skipped and the rule as _error, not asked; a run whose data passes asks them',
+        ]
+      : []),
     ...(rows.truncated > 0
       ? [
           `  cut off at max_tokens: ${formatCount(rows.truncated)} answer(s) (see _error); raise the limit with ` +

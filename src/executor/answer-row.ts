@@ -11,10 +11,14 @@ import { BatchDeferred } from './batch-mode.js';
 import { ProviderOutageError } from './circuit-breaker.js';
 import { withRetry, type RetryDeps, type RetryEvent, type RetryPolicy } from './retry.js';
 
+/** An answered row's status: what the run state records. */
 export type RowStatus = 'ok' | 'failed' | 'invalid';
+/** A row's outcome in a run: answered, or `skipped` (it failed a data check: left unasked, and never recorded, so a
+ * run whose data passes asks it). */
+export type OutcomeStatus = RowStatus | 'skipped';
 
 export interface RowOutcome {
-  readonly status: RowStatus;
+  readonly status: OutcomeStatus;
   /** The validated answer object (with a schema) or text (without). */
   readonly answer?: Record<string, unknown> | string;
   readonly error?: string;
@@ -67,6 +71,28 @@ export interface AnswerRowDeps extends RetryDeps {
   readonly onRetry?: (event: RetryEvent) => void;
   /** Failures that cost no attempt (default: 429s; with a circuit breaker, faults during an outage too). */
   readonly excused?: (error: ApiCallError) => boolean;
+}
+
+/** An outcome of a row that was asked (not skipped): one the run state records. */
+export type AnsweredOutcome = RowOutcome & { readonly status: RowStatus };
+
+export function isAnswered(outcome: RowOutcome): outcome is AnsweredOutcome {
+  return outcome.status !== 'skipped';
+}
+
+/** A row left unasked because it failed a data check (`--expect-action skip`): the rule is its error. */
+export function skippedOutcome(rule: string, finishedAt: number): RowOutcome {
+  return {
+    status: 'skipped',
+    error: rule,
+    attempts: 0,
+    latencyMs: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    model: '',
+    cached: false,
+    finishedAt,
+  };
 }
 
 export async function answerRow(request: ChatRequest, deps: AnswerRowDeps): Promise<RowOutcome> {

@@ -52,6 +52,11 @@ export interface PipelineStages {
   readonly prefetch: (keys: readonly string[]) => Promise<void>;
   /** The recorded outcome if it still answers this row (same request), else undefined: ask. */
   readonly reuse: (recorded: LedgerEntry, row: Row, sample: number) => Reused | undefined;
+  /**
+   * The outcome of a row left unasked (it failed a data check), by its position in the input (from 0); undefined:
+   * the row is asked. It is neither reused from an earlier run nor recorded.
+   */
+  readonly skipped?: (position: number) => RowOutcome | undefined;
   /** Answers one task; never rejects (a failure is an outcome). The signal cuts it off at the end of a drain. */
   readonly answer: (task: RowTask, earlier: LedgerEntry | undefined, signal: AbortSignal) => Promise<RowOutcome>;
   /** Records a new outcome in the run state, as soon as it is reached (in any order). */
@@ -172,6 +177,7 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
 
   try {
     let index = 0;
+    let position = 0;
     outer: for await (const batch of stages.source.batches()) {
       // Plan the batch: what earlier runs answered is reused; the rest become tasks, whose keys the cache loads at once.
       const rowIds = batch.map(stages.identify);
@@ -182,7 +188,13 @@ export async function runPipeline(stages: PipelineStages, control: PipelineContr
       for (let i = 0; i < batch.length; i++) {
         const row = batch[i]!;
         const rowId = rowIds[i]!;
+        const skipped = stages.skipped?.(position++);
         for (let sample = 0; sample < stages.samples; sample++) {
+          if (skipped) {
+            const { key, promptHash } = stages.address(stages.buildRequest(row, sample));
+            planned.push({ ref: { index: index++, row, rowId, sample, key, promptHash }, outcome: skipped });
+            continue;
+          }
           const recorded = earlier.get(entryKey(rowId, sample));
           const reused = recorded && stages.reuse(recorded, row, sample);
           if (reused) {

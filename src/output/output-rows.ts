@@ -3,6 +3,7 @@
 import type { RowOutcome } from '../executor/answer-row.js';
 import type { RowRef } from '../executor/run-pipeline.js';
 import { InputError } from '../job/input-error.js';
+import type { ChatRequest } from '../providers/provider.js';
 import type { Column, Row } from '../table/read-table.js';
 import type { Job } from '../job/job.js';
 import {
@@ -20,8 +21,9 @@ export function answerColumnsOf(job: Job): OutputColumn[] {
   return job.schema ? answerColumns(job.schema.jsonSchema) : [TEXT_ANSWER_COLUMN];
 }
 
-/** The status and audit columns after the answer, in order (`_sample` only when several samples are asked). */
-export function metaColumns(samples: number): OutputColumn[] {
+/** The status and audit columns after the answer, in order (`_sample` only when several samples are asked,
+ * `_prompt` only with --keep-prompts). */
+export function metaColumns(samples: number, keepPrompts = false): OutputColumn[] {
   const column = (name: string, type: string): OutputColumn => ({ name, type, nested: false });
   return [
     column('_status', 'VARCHAR'),
@@ -36,6 +38,7 @@ export function metaColumns(samples: number): OutputColumn[] {
     column('_cached', 'BOOLEAN'),
     column('_request_key', 'VARCHAR'),
     column('_prompt_hash', 'VARCHAR'),
+    ...(keepPrompts ? [column('_prompt', 'VARCHAR')] : []),
     column('_provider_request_id', 'VARCHAR'),
     column('_finished_at', 'TIMESTAMP'),
   ];
@@ -73,6 +76,8 @@ export function outputRow(
   answerNames: readonly string[],
   structured: boolean,
   withSample: boolean,
+  /** `_prompt` (--keep-prompts). */
+  prompt?: string,
 ): Row {
   // With several samples, one input row object is shared by its tasks: each gets a copy.
   const out: Record<string, unknown> = withSample ? { ...task.row } : task.row;
@@ -96,9 +101,19 @@ export function outputRow(
   out['_cached'] = outcome.cached;
   out['_request_key'] = task.key;
   out['_prompt_hash'] = task.promptHash;
+  if (prompt !== undefined) out['_prompt'] = prompt;
   out['_provider_request_id'] = outcome.providerRequestId;
   out['_finished_at'] = new Date(outcome.finishedAt).toISOString();
   return out as Row;
+}
+
+/**
+ * A request's prompt as `_prompt` keeps it: the user message as rendered, or with a system prompt both, labelled
+ * (`system:\n…\n\nuser:\n…`).
+ */
+export function promptText(request: ChatRequest): string {
+  const user = request.messages.map((m) => m.content).join('\n\n');
+  return request.system === undefined ? user : `system:\n${request.system}\n\nuser:\n${user}`;
 }
 
 /** Embeddings arrive as base64 float32 text (cache, ledger) and are written as a FLOAT[] column. */

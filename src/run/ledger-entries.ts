@@ -1,10 +1,11 @@
 // A row's outcome as the run state records it, and back: what makes a resumed row the same as an answered one.
 
-import type { RowOutcome } from '../executor/answer-row.js';
+import type { AnsweredOutcome, RowOutcome } from '../executor/answer-row.js';
 import type { RowTask } from '../executor/run-pipeline.js';
 import type { LedgerEntry } from '../store/ledger-store.js';
 
-export function ledgerEntry(task: RowTask, outcome: RowOutcome, checkedWith: string): LedgerEntry {
+/** Only an answered row is recorded: a skipped one is asked by the first run whose data passes its checks. */
+export function ledgerEntry(task: RowTask, outcome: AnsweredOutcome, checkedWith: string): LedgerEntry {
   return {
     rowId: task.rowId,
     sample: task.sample,

@@ -2,16 +2,16 @@
 // else asked through the provider stack, then recorded and staged for the output (and the quarantine). A
 // one-machine run passes over the whole table; batch mode passes again until every row is answered.
 
-import { answerRow, type AnswerRowDeps } from '../executor/answer-row.js';
+import { answerRow, isAnswered, skippedOutcome, type AnswerRowDeps } from '../executor/answer-row.js';
 import { startCheckpoints } from '../executor/checkpoints.js';
 import { DEFAULT_RETRY_POLICY } from '../executor/retry.js';
-import { runPipeline, type PipelineResult } from '../executor/run-pipeline.js';
+import { runPipeline, type PipelineResult, type RowRef, type RowTask } from '../executor/run-pipeline.js';
 import type { Slots } from '../executor/slots.js';
 import { requestTemplate } from '../job/job-source.js';
 import type { Job } from '../job/job.js';
 import type { RunStats } from '../observe/run-stats.js';
 import type { OutputColumn } from '../output/answer-columns.js';
-import { outputRow, type vectorOutput } from '../output/output-rows.js';
+import { outputRow, promptText, type vectorOutput } from '../output/output-rows.js';
 import { ANSWER_CHECK_VERSION } from '../output/parse-answer.js';
 import { createQuarantine, type Quarantine } from '../output/quarantine.js';
 import { ApiCallError } from '../providers/errors/api-call-error.js';
@@ -20,6 +20,7 @@ import { canonicalJson } from '../request/canonical-json.js';
 import { promptHash, sha256Hex, type RequestKeyer } from '../request/request-key.js';
 import type { CacheStore } from '../store/cache-store.js';
 import type { LedgerEntry, LedgerStore } from '../store/ledger-store.js';
+import type { SkippedRows } from '../table/expectations.js';
 import type { TableSource } from '../table/read-table.js';
 import { rowIdentity } from '../table/row-identity.js';
 import { createTableWriter, type TableWriter } from '../table/write-table.js';
@@ -48,6 +49,8 @@ export interface PassInput {
   /** Entries found by content-hash row id under unchanged requests are reused without re-keying the row. */
   readonly trustRowIds: boolean;
   readonly vectors: ReturnType<typeof vectorOutput>;
+  /** Rows that failed a data check (`--expect-action skip`): left unasked, with the rule as their error. */
+  readonly skipped?: SkippedRows;
   /** Commits the run state and the cache (the metadata says the run is running). */
   readonly checkpoint: () => Promise<void>;
   readonly stopSignal?: AbortSignal | undefined;
@@ -85,6 +88,18 @@ export function rowPass(input: PassInput): () => Promise<Pass> {
     canonicalJson({ schema: job.schema?.jsonSchema ?? null, rules: ANSWER_CHECK_VERSION }),
   ).slice(0, 16);
   const stale = (recorded: LedgerEntry) => recorded.status !== 'failed' && recorded.checkedWith !== checkedWith;
+  const { skipped } = input;
+  const skip =
+    skipped && skipped.count > 0
+      ? (position: number) => {
+          const rule = skipped.ruleAt(position);
+          return rule === undefined ? undefined : skippedOutcome(rule, input.answering.now());
+        }
+      : undefined;
+  // --keep-prompts: an asked row's request is at hand; a reused or skipped one's is rendered again.
+  const keptPrompt = job.output.keepPrompts
+    ? (ref: RowRef) => promptText((ref as Partial<RowTask>).request ?? buildRequest(template, ref.row, ref.sample))
+    : undefined;
 
   return async () => {
     // Row groups and DuckDB's memory for the final write are sized from the rows staged (see planWrite).
@@ -101,6 +116,7 @@ export function rowPass(input: PassInput): () => Promise<Pass> {
           buildRequest: (row, sample) => buildRequest(template, row, sample),
           address: (request) => ({ key: keyOf(request), promptHash: promptHash(request) }),
           lookup: (rowIds) => ledger.getMany(rowIds),
+          ...(skip ? { skipped: skip } : {}),
           prefetch: (keys) => cache.warm(keys),
           reuse: (recorded, row, sample) => {
             // A replay re-reads every answer from the cache (re-parsed and re-validated with today's schema).
@@ -118,14 +134,15 @@ export function rowPass(input: PassInput): () => Promise<Pass> {
               signal,
             }),
           record: (task, outcome) => {
-            // `not in cache` is not an answer: the next online run must ask it.
-            if (job.cache.replay && outcome.status === 'failed') return;
+            // `not in cache` is not an answer: the next online run must ask it. (A skipped row is never asked.)
+            if (!isAnswered(outcome) || (job.cache.replay && outcome.status === 'failed')) return;
             ledger.record(ledgerEntry(task, outcome, checkedWith));
             checkpoints.soon();
           },
           sink: (task, outcome) => {
             const written = embedding && typeof outcome.answer === 'string' ? vectors.output(outcome) : outcome;
-            writer.append(outputRow(task, written, answerNames, job.schema !== undefined, job.samples > 1));
+            const prompt = keptPrompt?.(task);
+            writer.append(outputRow(task, written, answerNames, job.schema !== undefined, job.samples > 1, prompt));
             if (outcome.status === 'invalid') {
               quarantine.add({
                 row: task.index,

@@ -29,6 +29,9 @@ export interface RunSummary {
     ok: number;
     failed: number;
     invalid: number;
+    /** Left unasked because they failed a data check (`--expect-action skip`); in the output with `_status = skipped`
+     * and the rule as `_error`, and not recorded, so a run whose data passes asks them. */
+    skipped: number;
     /** Taken from the run state of an earlier run. */
     resumed: number;
     /** Answered without a paid call in this run. */
@@ -147,6 +150,7 @@ export function summarise(input: SummaryInput): RunSummary {
       ok: stats.ok,
       failed: stats.failed,
       invalid: stats.invalid,
+      skipped: stats.skipped,
       resumed: input.resumedAtStart,
       cached: stats.cached,
       duplicates: stats.duplicates,

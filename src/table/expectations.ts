@@ -124,6 +124,17 @@ export async function checkExpectations(db: DuckDB, input: CheckInput): Promise<
   return { results, skipped: SkippedRows.of(counted.positions, counted.rules, reasons) };
 }
 
+/** A run's warnings under skip: each failed rule, its rows and the first of them, left unasked. */
+export function skipWarnings(expectations: Expectations): string[] {
+  return expectations.results
+    .filter((r) => !r.passed)
+    .map(
+      (r) =>
+        `data check ${r.rule.text} (${r.rule.origin}) fails on ${r.failing.toLocaleString('en-US')} row(s) ` +
+        `(first: ${r.examples.map(shorten).join(', ')}): left unasked (--expect-action skip), _status = skipped`,
+    );
+}
+
 interface Counted {
   readonly perRule: readonly { failing: number; examples: string[] }[];
   /** Skip: every failing row's position (from 0) and the index of the first rule it fails. */
