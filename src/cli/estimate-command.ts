@@ -54,7 +54,7 @@ ${exitCodesHelp([
       const job = loadJob(jobOptions(input, rest), io.env, { sends: size > 0 });
       const estimate = await estimateJob(
         job,
-        size > 0 ? { size, run: (requests) => sample(job, requests) } : undefined,
+        size > 0 ? { sampleRun: { size, run: (requests) => sample(job, requests) } } : {},
       );
       io.stdout.write(json ? JSON.stringify(estimate) + '\n' : renderEstimate(estimate) + '\n');
     });
@@ -90,6 +90,9 @@ export function renderEstimate(e: Estimate): string {
     `  rows:              ${formatCount(e.rows)}${e.samples > 1 ? ` × ${e.samples} samples` : ''}`,
     `  distinct requests: ${formatCount(e.distinct)} (identical requests are asked once)`,
     `  already answered:  ${formatCount(e.answeredInState)} in the run state · ${formatCount(e.inCache)} in the cache`,
+    ...(e.skipped
+      ? [`  skipped:           ${formatCount(e.skipped)} rows a data check fails (--expect-action skip)`]
+      : []),
     `  to ask:            ${formatCount(e.toAsk)}`,
     `  input tokens:      ${formatCount(e.inputTokens)} (counted, o200k)`,
     `  output tokens:     ${output}`,

@@ -6,12 +6,14 @@ import { jobKeyer, openJobSource, requestTemplate } from '../job/job-source.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../job/job.js';
+import { answerColumnsOf, metaColumns, outputColumns } from '../output/output-rows.js';
 import { buildRequest } from '../request/build-request.js';
 import type { ChatRequest } from '../providers/provider.js';
 import { openSqliteCache, CACHE_FILE } from '../store/sqlite/sqlite-cache.js';
 import { LEDGER_FILE, openSqliteLedger } from '../store/sqlite/sqlite-ledger.js';
 import { entryKey, type LedgerEntry } from '../store/ledger-store.js';
 import { openDuckDB } from '../table/duckdb.js';
+import { checkJobExpectations, SkippedRows } from '../table/expectations.js';
 import { rowIdentity } from '../table/row-identity.js';
 import { countPromptTokens } from './count-tokens.js';
 import { costOf, priceOf } from './prices.js';
@@ -38,6 +40,10 @@ export interface Estimate {
   /** The run's --mode, and (batch or auto) how many batches the requests to ask fill at the provider's limit. */
   readonly mode: 'online' | 'batch' | 'auto';
   readonly batches: { readonly count: number; readonly maxRequests: number } | undefined;
+  /** With the data checks run: rows they leave unasked (`--expect-action skip`), not counted above. */
+  readonly skipped?: number;
+  /** The first rows' requests (`llmap run --dry-run`). */
+  readonly preview?: readonly PreviewRequest[];
   /** USD, when the model's price is known. */
   readonly cost:
     | {
@@ -52,44 +58,96 @@ export interface Estimate {
 /** Asks a handful of requests for real, to learn the typical answer length; returns output tokens of each. */
 export type SampleRun = (requests: readonly ChatRequest[]) => Promise<number[]>;
 
-export async function estimateJob(job: Job, sampleRun?: { size: number; run: SampleRun }): Promise<Estimate> {
+export interface EstimateOptions {
+  /** A few requests asked for real to learn answer lengths (`--sample-run`). */
+  readonly sampleRun?: { readonly size: number; readonly run: SampleRun };
+  /** Run the job's data checks first, as `run` does: a failed rule throws (exit 2); with `--expect-action skip` the
+   * rows it would skip cost nothing. `llmap estimate` runs none (it has no --expect). */
+  readonly checks?: boolean;
+  /** Keep the first n rows' requests (`llmap run --dry-run n`). */
+  readonly preview?: number;
+}
+
+/** One of the first rows' request, and what a run would do with it. */
+export interface PreviewRequest {
+  /** The row's number in the job's input, from 1. */
+  readonly row: number;
+  readonly rowId: string;
+  /** Sample 0's request (every sample of a row sends the same body; the sample is part of its key only). */
+  readonly request: ChatRequest;
+  /** Asked, answered by the run state or the cache, the same as an earlier row's request, or skipped by a check. */
+  fate: 'ask' | 'state' | 'cache' | 'duplicate' | 'skipped';
+  /** The data check that skips it. */
+  readonly rule?: string;
+  /** Prompt tokens, counted as for the estimate. */
+  readonly promptTokens: number;
+}
+
+export async function estimateJob(job: Job, options: EstimateOptions = {}): Promise<Estimate> {
+  const { sampleRun } = options;
   const db = await openDuckDB();
   const ledger = existsSync(join(job.state.dir, LEDGER_FILE)) ? openSqliteLedger(job.state.dir) : undefined;
   const cache = existsSync(join(job.cache.dir, CACHE_FILE)) ? openSqliteCache(job.cache.dir) : undefined;
   try {
     const source = await openJobSource(db, job);
+    // As a run checks them: the output's columns (no answer column overwrites an input one) and the data checks.
+    if (options.checks) outputColumns(source.columns, answerColumnsOf(job), metaColumns(job.samples));
+    const skipped = options.checks ? (await checkJobExpectations(db, job, source)).skipped : SkippedRows.none;
     const template = requestTemplate(job);
     const keyOf = jobKeyer(job);
     const identify = rowIdentity(job.identity.idColumn);
     const seen = new Set<string>();
     const sample: ChatRequest[] = [];
     const sampleSize = sampleRun?.size ?? 0;
+    const preview: PreviewRequest[] = [];
+    const show = (position: number, rowId: string, request: ChatRequest, rule?: string) => {
+      if (preview.length >= (options.preview ?? 0)) return undefined;
+      const shown: PreviewRequest = {
+        row: position + 1,
+        rowId,
+        request,
+        fate: rule === undefined ? 'ask' : 'skipped',
+        ...(rule === undefined ? {} : { rule }),
+        promptTokens: countPromptTokens(request),
+      };
+      preview.push(shown);
+      return shown;
+    };
     let answeredInState = 0;
     let inCache = 0;
     let toAsk = 0;
     let inputTokens = 0;
+    let position = 0;
     for await (const batch of source.batches()) {
       const ids = batch.map(identify);
       const recorded: ReadonlyMap<string, LedgerEntry> = ledger ? await ledger.getMany([...new Set(ids)]) : new Map();
-      const pending: { key: string; request: ChatRequest }[] = [];
+      const pending: { key: string; request: ChatRequest; shown: PreviewRequest | undefined }[] = [];
       batch.forEach((row, i) => {
+        const rule = skipped.ruleAt(position);
+        const at = position++;
+        if (rule !== undefined) return void show(at, ids[i]!, buildRequest(template, row), rule);
         for (let s = 0; s < job.samples; s++) {
           const request = buildRequest(template, row, s);
           const key = keyOf(request);
+          const shown = s === 0 ? show(at, ids[i]!, request) : undefined;
           const entry = recorded.get(entryKey(ids[i]!, s));
-          if (entry && entry.requestKey === key && entry.status !== 'failed') answeredInState++;
-          else if (!seen.has(key)) pending.push({ key, request });
+          if (entry && entry.requestKey === key && entry.status !== 'failed') {
+            answeredInState++;
+            if (shown) shown.fate = 'state';
+          } else if (!seen.has(key)) pending.push({ key, request, shown });
+          else if (shown) shown.fate = 'duplicate';
           seen.add(key);
         }
       });
       await cache?.warm(pending.map((p) => p.key));
-      for (const { key, request } of pending) {
+      for (const { key, request, shown } of pending) {
         if (cache && (await cache.get(key, 0))) {
           inCache++;
+          if (shown) shown.fate = 'cache';
           continue;
         }
         toAsk++;
-        inputTokens += countPromptTokens(request);
+        inputTokens += shown?.promptTokens ?? countPromptTokens(request);
         if (sample.length < sampleSize) sample.push(request);
       }
     }
@@ -115,6 +173,8 @@ export async function estimateJob(job: Job, sampleRun?: { size: number; run: Sam
       pricesAsOf: job.prices.asOf,
       mode: job.batch.mode,
       batches: batchesFor(job, toAsk),
+      ...(options.checks ? { skipped: skipped.count } : {}),
+      ...(options.preview === undefined ? {} : { preview }),
       cost: price
         ? {
             online: { max: priced(outputTokensMax, false), expected: priced(outputTokensExpected, false) },

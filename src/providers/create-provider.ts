@@ -2,13 +2,18 @@
 // adapter serves which prefix.
 
 import type { ModelSpec, Task } from '../job/job.js';
-import { ANTHROPIC_DEFAULT_BASE_URL, createAnthropicMessages } from './anthropic/anthropic-messages.js';
+import {
+  ANTHROPIC_DEFAULT_BASE_URL,
+  ANTHROPIC_VERSION,
+  anthropicRequestBody,
+  createAnthropicMessages,
+} from './anthropic/anthropic-messages.js';
 import { createUndiciHttpClient, type HttpClient } from './http/http-client.js';
 import { createLlamaChat } from './llama/llama-chat.js';
-import { createOpenAIChat, OPENAI_DEFAULT_BASE_URL } from './openai/openai-chat.js';
+import { createOpenAIChat, OPENAI_DEFAULT_BASE_URL, openAIRequestBuilder } from './openai/openai-chat.js';
 import { createLlamaEmbeddings, type LlamaEmbeddingsSettings } from './llama/llama-embeddings.js';
 import { createOpenAIEmbeddings } from './openai/openai-embeddings.js';
-import type { ChatProvider, EmbeddingProvider } from './provider.js';
+import type { ChatProvider, ChatRequest, EmbeddingProvider } from './provider.js';
 import type { BatchApi, BatchLimits } from './batch/batch-api.js';
 import { createOpenAIBatch, OPENAI_BATCH_LIMITS } from './openai/openai-batch.js';
 import { ANTHROPIC_BATCH_LIMITS, createAnthropicBatch } from './anthropic/anthropic-batch.js';
@@ -126,6 +131,51 @@ function localModelSettings(model: ModelSpec, settings: ProviderSettings): Llama
     ...(local.hfEndpoint === undefined ? {} : { hfEndpoint: local.hfEndpoint }),
     ...(settings.onDownload ? { onDownload: settings.onDownload } : {}),
   };
+}
+
+/** A chat request as the model's provider would receive it, for showing it (`llmap run --dry-run`). */
+export interface WireRequest {
+  readonly method: 'POST';
+  /** One URL per replica (--base-url given more than once); requests are spread over them. */
+  readonly urls: readonly string[];
+  /** The headers the adapter sets, any key shown as `***`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Record<string, unknown>;
+}
+
+/** The request's endpoint, headers and body exactly as the adapter builds them; undefined for a local model. */
+export function wireRequest(model: ModelSpec, request: ChatRequest): WireRequest | undefined {
+  const keyed = model.apiKey !== undefined;
+  const urls = (bases: readonly URL[], path: string) =>
+    bases.map((base) => base.origin + base.pathname.replace(/\/+$/, '') + path);
+  switch (model.provider) {
+    case 'openai': {
+      const baseUrls = openAIBaseUrls(model);
+      const useMaxCompletionTokens = baseUrls.some((url) => url.hostname === 'api.openai.com');
+      return {
+        method: 'POST',
+        urls: urls(baseUrls, '/chat/completions'),
+        headers: { 'content-type': 'application/json', ...(keyed ? { authorization: 'Bearer ***' } : {}) },
+        body: openAIRequestBuilder(useMaxCompletionTokens)(request),
+      };
+    }
+    case 'anthropic': {
+      const baseUrls =
+        model.baseUrls.length > 0 ? model.baseUrls.map(anthropicBase) : [new URL(ANTHROPIC_DEFAULT_BASE_URL)];
+      return {
+        method: 'POST',
+        urls: urls(baseUrls, '/v1/messages'),
+        headers: {
+          'content-type': 'application/json',
+          'anthropic-version': ANTHROPIC_VERSION,
+          ...(keyed ? { 'x-api-key': '***' } : {}),
+        },
+        body: anthropicRequestBody(request),
+      };
+    }
+    case 'llama':
+      return undefined;
+  }
 }
 
 /** OpenAI base URLs end in /v1 by convention (`http://localhost:8000/v1`); a bare host gets it added. */
