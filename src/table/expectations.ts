@@ -4,6 +4,7 @@
 // pipeline gives each the outcome `skipped` with the rule as its error. A `rows` rule fails the job either way.
 
 import { rowsOfJob } from '../job/job-source.js';
+import { InputError } from '../job/input-error.js';
 import type { ExpectRuleText, Job } from '../job/job.js';
 import type { DuckDB } from './duckdb.js';
 import { sqlIdentifier, sqlString } from './duckdb.js';
@@ -87,7 +88,14 @@ export class SkippedRows {
 const NO_CHECKS: Expectations = { results: [], skipped: SkippedRows.none };
 
 /** The job's checks over the rows it answers (its --limit). */
-export function checkJobExpectations(db: DuckDB, job: Job, source: TableSource): Promise<Expectations> {
+export async function checkJobExpectations(db: DuckDB, job: Job, source: TableSource): Promise<Expectations> {
+  // A shard sees its own rows only: unique, rows and the row numbers would be the shard's, not the table's.
+  if (job.range && job.expect.rules.length > 0) {
+    throw new InputError(
+      'data checks (--expect, or expect: in the prompt file) cannot run on a shard of a --cluster job yet: check the ' +
+        'data on one machine (llmap run … --dry-run), then run the cluster job without them',
+    );
+  }
   return checkExpectations(db, {
     rules: job.expect.rules,
     action: job.expect.action,
