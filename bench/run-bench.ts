@@ -8,11 +8,13 @@
 // and CSV; `cluster` a job over 1, 2 and 4 `llmap worker`s on Redis (issue 15); `sql` the overhead of `llmap sql` on
 // 1M rows and Postgres in and out with a kill -9 mid-write (issue 16); `report` the run report's cost on 1M rows and
 // the drift check's false alarms over 20 reruns through the simulator (issue 17); `metrics` S1 with and without
-// `--metrics-port` (issue 17).
+// `--metrics-port` (issue 17); `expect` the
+// --expect checks on 1M rows against a cached re-run (issue 17).
 
 import { bootstrapBench } from './bootstrap.bench.js';
 import { clusterBench } from './cluster.bench.js';
 import { evalBench } from './eval.bench.js';
+import { expectBench } from './expect.bench.js';
 import { localBench } from './local.bench.js';
 import { memoryBench, memoryFormatsBench, memoryShapesBench } from './memory.bench.js';
 import { metricsBench } from './metrics.bench.js';
@@ -38,6 +40,7 @@ const optional: Record<string, () => Promise<string[]>> = {
   sql: () => sqlBench(),
   report: () => reportBench(),
   metrics: () => metricsBench(),
+  expect: () => expectBench(),
 };
 const named = chosen.filter((arg) => !scenarios.includes(arg));
 const names = named.length > 0 ? named : Object.keys(benches);
