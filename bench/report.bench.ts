@@ -26,7 +26,8 @@ export async function reportBench(): Promise<string[]> {
   const sim = await startSimProcess();
   try {
     const lines: string[] = [];
-    if (only === undefined || only === 'cost') lines.push(...(await cost(dir, rows, sim.url)));
+    // Each part's figures are printed as soon as it ends.
+    if (only === undefined || only === 'cost') for (const line of await cost(dir, rows, sim.url)) console.log(line);
     if (only === undefined || only === 'drift') lines.push(...(await drift(dir, sim.url)));
     return lines;
   } finally {
@@ -99,7 +100,8 @@ async function drift(dir: string, url: string): Promise<string[]> {
         `FROM (SELECT i, hash(i, ${day + 1000}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
         `TO '${input}' (FORMAT parquet)`,
     );
-    const run = await measureNode(CLI, ['run', input, ...job, ...model, '--concurrency', '64']);
+    // --json: the summary's text (and its drift lines) on stderr, which the measurement keeps.
+    const run = await measureNode(CLI, ['run', input, ...job, ...model, '--concurrency', '64', '--json']);
     if (run.code !== 0) throw new Error(`day ${day} failed (${run.code}): ${run.stderr}`);
     if (day === 0) continue;
     const none = /drift: none \((\d+) statistics/.exec(run.stderr);
