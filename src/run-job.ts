@@ -18,6 +18,7 @@ import type { Job } from './job/job.js';
 import type { ObservedRun } from './observe/observed-run.js';
 import { previousRecord } from './observe/report/run-record.js';
 import { Timeline } from './observe/report/timeline.js';
+import { RequestLog } from './observe/request-log.js';
 import { RunStats } from './observe/run-stats.js';
 import { answerColumnsOf, metaColumns, outputColumns, vectorOutput } from './output/output-rows.js';
 import type { HttpClient } from './providers/http/http-client.js';
@@ -100,7 +101,9 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       });
     closers.push(() => limiter.close());
     const settings = providerSettings(job, deps);
-    const open = () => openModelProvider(job, settings, limiter, now, deps.provider);
+    // Every call to the provider, recorded where it ends (the metrics and the report read it).
+    const requests = new RequestLog();
+    const open = () => openModelProvider(job, settings, limiter, now, deps.provider, requests);
     provider = deps.keepProvider ? deps.keepProvider(job, open) : open();
     const opening = provider.open?.();
     opening?.catch(() => undefined);
@@ -144,7 +147,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
     const trustRowIds = uniform && state.previous !== undefined && job.identity.idColumn === undefined;
     const runStartedAt = now();
     const keyOf = jobKeyer(job);
-    const stats = new RunStats(source.rowCount * job.samples, runStartedAt);
+    const stats = new RunStats(source.rowCount * job.samples, runStartedAt, requests);
     const slots = new Slots(1);
     // Batch mode: rows are looked up or queued, not called, so they flow at the pipeline's widest.
     const batchStore =
@@ -172,6 +175,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       runStartedAt,
       now,
       sleep,
+      requests,
       ...(deps.onOutage ? { onOutage: deps.onOutage } : {}),
     }));
     const { batchMode } = providers;

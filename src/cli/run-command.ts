@@ -81,7 +81,14 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       const options = jobOptions(input, flags) as RunOptions &
         ClusterFlags &
         MetricsFlags & { json?: boolean; dryRun?: string | boolean };
-      if (options.cluster !== undefined) return setExitCode(await runClusterCommand(options, io, command));
+      if (options.cluster !== undefined) {
+        if (options.metricsPort !== undefined || options.metricsPush !== undefined) {
+          throw new InputError(
+            '--metrics-port/--metrics-push with --cluster: the workers serve the metrics (llmap worker --metrics-port N)',
+          );
+        }
+        return setExitCode(await runClusterCommand(options, io, command));
+      }
       for (const flag of ['workers', 'shardRows'] as const) {
         if (options[flag] !== undefined) {
           throw new InputError(`--${flag === 'workers' ? 'workers' : 'shard-rows'} needs --cluster <redis-url>`);

@@ -32,13 +32,14 @@ export class RunStats {
   batchOutputTokens = 0;
   inFlight = 0;
   /** Every call made to the provider in this run (retries and 429s included). */
-  readonly requests = new RequestLog();
+  readonly requests: RequestLog;
   /** Per row asked in this run: from its dispatch to its outcome (retries and waits for a permit included). */
   readonly timeToAnswer = new LatencyHistogram();
 
-  constructor(total: number, startedAt: number) {
+  constructor(total: number, startedAt: number, requests = new RequestLog()) {
     this.total = total;
     this.startedAt = startedAt;
+    this.requests = requests;
   }
 
   /** A new pass over the table (batch mode): row outcomes are counted again; tokens and cache hits add up. */
