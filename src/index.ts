@@ -5,11 +5,33 @@
 
 export { runJob, metaColumns, type RunJobDeps, type RunSummary, type BatchSummary } from './run-job.js';
 export type { StopReason } from './executor/run-pipeline.js';
-export type { OutageEvent } from './executor/circuit-breaker.js';
+export type { OutageEvent, CircuitBreaker, CircuitBreakerOptions, Ticket } from './executor/circuit-breaker.js';
+export type { ConcurrencyController, ConcurrencyOptions } from './executor/concurrency.js';
+export type { Slots } from './executor/slots.js';
 export type { BatchRunCounts } from './executor/batch-mode.js';
 export type { RunStats } from './observe/run-stats.js';
+export type { ObservedRun } from './observe/observed-run.js';
+export type { RequestLog, CallOutcome, StatedLimits } from './observe/request-log.js';
+export type { LatencyHistogram } from './observe/latency-histogram.js';
+export type { TokenHistogram } from './observe/token-histogram.js';
+export {
+  startMetrics,
+  type MetricsEndpoint,
+  type MetricsOptions,
+  type MetricsDeps,
+} from './observe/metrics/metrics-endpoint.js';
+export type { ObservedHandle } from './observe/metrics/run-collector.js';
+export type { ReportSummary } from './run/run-summary.js';
 export { loadJob, loadEmbedJob, type Env, type EmbedOptions, type LoadJobPurpose } from './job/load-job.js';
-export type { Job, ModelSpec, ProviderName, Task, LocalModelOptions, BatchSettings } from './job/job.js';
+export type {
+  Job,
+  ModelSpec,
+  ProviderName,
+  Task,
+  LocalModelOptions,
+  BatchSettings,
+  ExpectRuleText,
+} from './job/job.js';
 export type { RunOptions, EmbedFlags } from './job/run-options.js';
 export type { JobFingerprint } from './job/job-fingerprint.js';
 export type { TableInput, InputFormat } from './table/table-input.js';
@@ -44,7 +66,7 @@ export type { RateLimitInfo, LimitReading } from './providers/rate-limit-info.js
 export { createProvider, createEmbeddingProvider, type ProviderSettings } from './providers/create-provider.js';
 export { DEFAULT_LOCAL_MODEL } from './providers/llama/default-model.js';
 export type { HttpClient, HttpResponse, HttpPostOptions } from './providers/http/http-client.js';
-export type { RowOutcome, RowStatus } from './executor/answer-row.js';
+export type { OutcomeStatus, RowOutcome, RowStatus } from './executor/answer-row.js';
 export { startSim, type SimOptions, type SimServer, type SimDependencies } from './sim/index.js';
 export type { SimStats, PromptStats } from './sim/index.js';
 export type { SimOutage } from './sim/sim-options.js';
@@ -58,11 +80,17 @@ export type {
   RunState,
   OpenLedger,
 } from './store/ledger-store.js';
-export type { BatchRecord, BatchState } from './store/batch-store.js';
+export type { BatchRecord, BatchState, BatchStore, BatchCounts, BatchItem, ItemResult } from './store/batch-store.js';
 export type { CacheStore, CachedResponse } from './store/cache-store.js';
 export { openSqliteLedger } from './store/sqlite/sqlite-ledger.js';
 export { openSqliteCache } from './store/sqlite/sqlite-cache.js';
-export { estimateJob, type Estimate, type SampleRun } from './cost/estimate-job.js';
+export {
+  estimateJob,
+  type Estimate,
+  type SampleRun,
+  type EstimateOptions,
+  type PreviewRequest,
+} from './cost/estimate-job.js';
 export { DEFAULT_PRICES, loadPrices, priceOf, costOf, type ModelPrice, type PriceTable } from './cost/prices.js';
 export type { Limiter, MeasureCost, Permit, RequestCost } from './executor/rate-limiter.js';
 export { runCluster, type ClusterRunSettings, type ClusterOutcome } from './distributed/coordinator.js';

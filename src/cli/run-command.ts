@@ -97,7 +97,9 @@ export function runCommand(io: CliIo, setExitCode: (code: number) => void, argv:
       const { outputLayout: _layout, dryRun, ...jobFlags } = options;
       const { metrics, rest: runOptions } = metricsOptions(jobFlags);
       const job = loadJob(runOptions, io.env, { sends: dryRun === undefined });
-      if (dryRun !== undefined) return setExitCode(await runDryRun(job, dryRunRows(dryRun), io));
+      if (dryRun !== undefined) {
+        return setExitCode(await runDryRun(job, dryRunRows(dryRun), io, { json: options.json === true }));
+      }
       const endpoint = metrics ? await startMetrics(metrics) : undefined;
       if (endpoint?.url) io.stderr.write(`llmap: metrics at ${endpoint.url}\n`);
       let summary: RunSummary;

@@ -135,6 +135,13 @@ function checkedJob(options: RunOptions, env: Env): Job {
   }
   const { detach: _detach, ...rest } = options;
   const job = loadJob(rest, env);
+  if (job.expect.rules.length > 0 || job.output.keepPrompts) {
+    throw new InputError(
+      `${job.expect.rules.length > 0 ? 'data checks (--expect, or expect: in the prompt file)' : '--keep-prompts'} ` +
+        'cannot be combined with --cluster yet: check the data on one machine (llmap run … --dry-run --expect …), ' +
+        'then run the cluster job without them',
+    );
+  }
   jobPrice(job);
   return job;
 }

@@ -27,7 +27,11 @@ describe('loading a job', () => {
   });
 
   test('the default output sits beside the input as Parquet', () => {
-    assert.deepEqual(loadJob(base, env).output, { path: join(dir, 'in.llmap.parquet'), format: 'parquet' });
+    assert.deepEqual(loadJob(base, env).output, {
+      path: join(dir, 'in.llmap.parquet'),
+      format: 'parquet',
+      keepPrompts: false,
+    });
   });
 
   test('an unknown provider prefix is an input error naming it', () => {
