@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { startSim, type SimServer } from '../src/sim/index.js';
 import { CLI, exampleRoot, readRows, runCli, tempDir } from './helpers.js';
 
-const COMMANDS = ['run', 'embed', 'estimate', 'sql', 'eval', 'compare', 'power', 'status', 'sim', 'worker'];
+const COMMANDS = ['run', 'embed', 'estimate', 'sql', 'eval', 'compare', 'power', 'status', 'report', 'sim', 'worker'];
 
 /** The commands of a help text's examples, continuation lines joined, in order. */
 function examplesOf(help: string): string[] {
@@ -57,7 +57,7 @@ describe('every example of every --help runs as written, from the repository roo
   });
 
   // In the order a reader would try them: the runs that later examples read come first.
-  for (const name of ['run', 'estimate', 'embed', 'sql', 'eval', 'compare', 'status', 'power']) {
+  for (const name of ['run', 'report', 'estimate', 'embed', 'sql', 'eval', 'compare', 'status', 'power']) {
     test(`llmap ${name} --help`, async () => {
       const help = (await runCli([name, '--help'])).stdout;
       const commands = examplesOf(help).filter((command) => !command.endsWith('&'));
@@ -69,7 +69,7 @@ describe('every example of every --help runs as written, from the repository roo
         assert.ok(expected.includes(result.code!), `${command}\nexit ${result.code}\n${result.stderr}`);
         assert.doesNotMatch(result.stderr, /error/i, command);
         const subcommand = /\bllmap (\w+)/.exec(command)![1]!;
-        if (['run', 'embed', 'estimate', 'eval', 'compare', 'power', 'status'].includes(subcommand)) {
+        if (['run', 'report', 'embed', 'estimate', 'eval', 'compare', 'power', 'status'].includes(subcommand)) {
           // A report goes to stdout; stderr keeps progress and logs.
           assert.notEqual(result.stdout.trim(), '', `${command}: the report is on stdout`);
           assert.doesNotMatch(result.stderr, /^llmap (eval|compare|power|estimate):/m, command);

@@ -21,7 +21,7 @@ Examples:
   # From the run directory of a job
   llmap report out/.llmap/tickets.parquet --drift-sigma 3
 
-${exitCodesHelp([0, 2, [8, '--fail-on-drift: the report flags drift against its baseline']])}`;
+${exitCodesHelp([0, 2, [8, '--fail-on-drift: the report flags drift against its baseline'], 70])}`;
 
 export function reportCommand(io: CliIo, setExitCode: (code: number) => void): Command {
   return new Command('report')

@@ -32,6 +32,16 @@ ANTHROPIC_BASE_URL=http://127.0.0.1:8787 they run against \`llmap sim --port 878
   OPENAI_BASE_URL=http://127.0.0.1:8787/v1 llmap run examples/tickets.csv -p examples/triage.md \\
     -s examples/triage.schema.json -m openai:gpt-4o-mini -o out/tickets.parquet
 
+  # The first two requests exactly as they would be sent, and the whole job's cost; nothing is sent
+  llmap run examples/tickets.csv -p examples/triage.md -s examples/triage.schema.json \\
+    -m openai:gpt-4o-mini -o out/tickets.parquet --dry-run 2
+
+  # Check the input before paying, watch the run in Prometheus, stop a pipeline on drift (exit 8);
+  # the report of the run is out/tickets.report.html
+  llmap run examples/tickets.csv -p examples/triage.md -s examples/triage.schema.json \\
+    -m openai:gpt-4o-mini -o out/tickets.parquet --expect 'not_null(body)' --expect 'unique(ticket_id)' \\
+    --metrics-port 9464 --fail-on-drift
+
   # Rows from a DuckDB query, a one-sentence answer each, through Anthropic (key from ANTHROPIC_API_KEY)
   llmap run --sql "SELECT ticket_id, body FROM 'examples/tickets.csv' WHERE channel = 'email'" \\
     -p "Summarise in one sentence: {{body}}" -m anthropic:claude-haiku-4-5 -o out/summaries.jsonl
