@@ -243,7 +243,6 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       stopSignal: deps.stopSignal,
     });
     let pass: Pass = await runPass();
-    const resumedAtStart = stats.resumed;
     let detached = false;
     // Rows left to batches: wait for them (or leave them, with --detach), then pass again.
     while (batchMode && pass.writer && stats.deferred > 0 && !pass.result.stopped) {
@@ -311,7 +310,7 @@ export async function runJob(job: Job, deps: RunJobDeps = {}): Promise<RunSummar
       published,
       outputError,
       stats,
-      resumedAtStart,
+      resumedAtStart: stats.resumedAtStart,
       stopped: result.stopped,
       price,
       spentBefore,

@@ -22,7 +22,7 @@ export function renderReportSummary(report: ReportSummary | undefined): string {
     );
     const share = (v: number) => `${(v * 100).toFixed(1)}%`;
     for (const s of drift.flagged) {
-      const mean = s.name.startsWith('mean');
+      const mean = s.kind === 'mean';
       const [from, to] = mean ? [s.baseline.toFixed(2), s.current.toFixed(2)] : [share(s.baseline), share(s.current)];
       const z = Number.isFinite(s.z) ? `${s.z > 0 ? '+' : ''}${s.z.toFixed(1)}σ` : 'changed';
       lines.push(`    ${s.name} ${from} → ${to} (${z})`);

@@ -221,7 +221,8 @@ export function exitCodeFor(summary: RunSummary, failOnDrift = false): number {
   if (summary.stopped?.kind === 'interrupted') return EXIT.interrupted;
   if (summary.stopped?.kind === 'provider' || summary.stopped?.kind === 'outage') return EXIT.providerStopped;
   if (summary.stopped?.kind === 'budget') return EXIT.budgetReached;
-  if (failOnDrift && summary.report && 'html' in summary.report && summary.report.drift?.flagged.length) {
+  // A drift check that could not be made (the report failed) does not pass as one that found nothing.
+  if (failOnDrift && summary.report && ('error' in summary.report || summary.report.drift?.flagged.length)) {
     return EXIT.driftDetected;
   }
   return summary.rows.failed + summary.rows.invalid > 0 ? EXIT.rowsNotOk : EXIT.ok;

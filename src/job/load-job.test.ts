@@ -34,6 +34,23 @@ describe('loading a job', () => {
     });
   });
 
+  test('a drift check needs its report and a baseline that exists: said before anything is sent', () => {
+    assert.throws(
+      () => loadJob({ ...base, report: false, failOnDrift: true }, env),
+      /--fail-on-drift checks drift in the run report: drop --no-report/,
+    );
+    assert.throws(
+      () => loadJob({ ...base, baseline: join(dir, 'gone.report.json') }, env),
+      /--baseline .*gone\.report\.json: no such file/,
+    );
+    assert.deepEqual(loadJob({ ...base, baseline: input, driftSigma: '3' }, env).report, {
+      write: true,
+      baseline: input,
+      driftSigma: 3,
+      failOnDrift: false,
+    });
+  });
+
   test('an unknown provider prefix is an input error naming it', () => {
     assert.throws(() => loadJob({ ...base, model: 'mistral:large' }, env), /unknown provider prefix "mistral:"/);
   });

@@ -112,7 +112,7 @@ export function loadJob(rawOptions: RunOptions, env: Env, purpose: LoadJobPurpos
       action: options.expectAction,
     },
     report: {
-      write: options.report ?? true,
+      write: reportWanted(options),
       baseline: options.baseline === undefined ? undefined : resolve(options.baseline),
       driftSigma: options.driftSigma,
       failOnDrift: options.failOnDrift ?? false,
@@ -186,6 +186,20 @@ export function loadEmbedJob(options: EmbedOptions, env: Env): Job {
       batchSize: embed.data.batchSize,
     },
   };
+}
+
+/** Whether the run writes its report; a drift check needs one, and a baseline that exists. */
+function reportWanted(options: ParsedRunOptions): boolean {
+  const write = options.report ?? true;
+  if (!write && (options.failOnDrift || options.baseline !== undefined)) {
+    throw new InputError(
+      `--${options.failOnDrift ? 'fail-on-drift' : 'baseline'} checks drift in the run report: drop --no-report`,
+    );
+  }
+  if (options.baseline !== undefined && !existsSync(options.baseline)) {
+    throw new InputError(`--baseline ${options.baseline}: no such file (an earlier run's output, or its .report.json)`);
+  }
+  return write;
 }
 
 function frontMatterRules(expect: string | readonly string[] | undefined): readonly string[] {

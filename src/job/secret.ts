@@ -32,6 +32,8 @@ export function redactUrl(url: string): string {
   if (!URL.canParse(url)) return url;
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
+  // libpq also takes the password as a parameter (postgres://u@h/db?password=…).
+  for (const key of ['password', 'sslpassword']) if (parsed.searchParams.has(key)) parsed.searchParams.set(key, '***');
   return parsed.toString();
 }
 

@@ -42,8 +42,15 @@ export class RunStats {
     this.requests = requests;
   }
 
+  /** Rows the first pass took from an earlier run's state (a later pass also takes this run's own answers). */
+  get resumedAtStart(): number {
+    return this.firstPassResumed ?? this.resumed;
+  }
+  private firstPassResumed: number | undefined;
+
   /** A new pass over the table (batch mode): row outcomes are counted again; tokens and cache hits add up. */
   startPass(): void {
+    this.firstPassResumed ??= this.resumed;
     this.ok = this.failed = this.invalid = this.skipped = this.resumed = this.deferred = 0;
   }
 

@@ -55,6 +55,7 @@ export async function reportStep(input: ReportStepInput): Promise<ReportSummary>
               statistics: report.drift.statistics.length,
               flagged: report.drift.flagged.map((s) => ({
                 name: s.name,
+                kind: s.kind,
                 baseline: s.baseline,
                 current: s.current,
                 z: s.z,

@@ -85,7 +85,13 @@ export type ReportSummary =
         readonly sigma: number;
         /** Statistics compared. */
         readonly statistics: number;
-        readonly flagged: readonly { name: string; baseline: number; current: number; z: number }[];
+        readonly flagged: readonly {
+          name: string;
+          kind: 'share' | 'mean';
+          baseline: number;
+          current: number;
+          z: number;
+        }[];
       };
     }
   | { readonly error: string };

@@ -35,7 +35,7 @@ export function readRun(run: ObservedRun, labels: RunLabels, now: number, batche
   const { requests } = stats;
 
   for (const status of ['ok', 'failed', 'invalid', 'skipped'] as const) value('rows', stats[status], { status });
-  value('resumed', stats.resumed);
+  value('resumed', stats.resumedAtStart);
   value('cacheHits', stats.cached);
   value('deduplicated', stats.duplicates);
   value('truncated', stats.truncated);

@@ -7,6 +7,8 @@ import type { ColumnProfile, NumericProfile } from './profile-output.js';
 import type { TimelineRate } from './timeline.js';
 
 const WIDTH = 360;
+/** Values of a category shown by name; the rest are one `(other)` bar. */
+const CHART_VALUES = 15;
 const COLORS = { baseline: '#9aa5b1', current: '#2f6fdf', flagged: '#d64545' };
 
 type Row = Record<string, string | number | boolean | null>;
@@ -39,9 +41,11 @@ export function shareChart(
   const rows: Row[] = [];
   const add = (run: string, p: ColumnProfile & { kind: 'category' }) => {
     const total = p.n + p.nulls;
-    for (const { value, count } of p.counts) rows.push({ run, value, share: total ? count / total : 0 });
+    const shown = p.counts.slice(0, CHART_VALUES);
+    const other = p.other + p.counts.slice(CHART_VALUES).reduce((sum, c) => sum + c.count, 0);
+    for (const { value, count } of shown) rows.push({ run, value, share: total ? count / total : 0 });
     if (p.nulls > 0) rows.push({ run, value: '(null)', share: p.nulls / total });
-    if (p.other > 0) rows.push({ run, value: '(other)', share: p.other / total });
+    if (other > 0) rows.push({ run, value: '(other)', share: other / total });
   };
   if (baseline) add('baseline', baseline);
   add('this run', current);

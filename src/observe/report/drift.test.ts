@@ -74,6 +74,56 @@ describe('drift between two runs of a job', () => {
     }
   });
 
+  test('a vocabulary of 40 values whose ranks shuffle is not drift; one that grew past 12 values still compares as shares', async () => {
+    const db = await openDuckDB();
+    try {
+      const country = async (seed: number, values: number) => {
+        await db.connection.run(`SELECT setseed(${seed / 100})`);
+        await db.connection.run(
+          `CREATE OR REPLACE TABLE run AS SELECT 'c' || floor(random() * ${values})::INTEGER AS country, 'ok' AS _status FROM range(8000)`,
+        );
+        return (baseline?: OutputProfile) =>
+          profileOutput(db, {
+            relation: 'run',
+            columns: [{ name: 'country', type: 'VARCHAR' }],
+            answers: ['country'],
+            schema: {
+              properties: { country: { type: 'string', enum: Array.from({ length: 40 }, (_, i) => `c${i}`) } },
+            },
+            ...(baseline ? { baseline } : {}),
+          });
+      };
+      const a = await (await country(1, 40))();
+      const b = await (await country(2, 40))();
+      const drift = compareProfiles(a, b, 4);
+      assert.equal(drift.statistics.length, 40);
+      assert.deepEqual(drift.flagged, [], 'every value is counted, none read as 0 for ranking past the top');
+
+      // Free text with 5 values, then 20: measured as the baseline measured it (shares), so the new values show.
+      const free = async (seed: number, values: number, baseline?: OutputProfile) => {
+        await db.connection.run(`SELECT setseed(${seed / 100})`);
+        await db.connection.run(
+          `CREATE OR REPLACE TABLE run AS SELECT 'label ' || floor(random() * ${values})::INTEGER AS label, 'ok' AS _status FROM range(2000)`,
+        );
+        return profileOutput(db, {
+          relation: 'run',
+          columns: [{ name: 'label', type: 'VARCHAR' }],
+          answers: ['label'],
+          schema: undefined,
+          ...(baseline ? { baseline } : {}),
+        });
+      };
+      const before = await free(3, 5);
+      assert.equal(before.columns[0]!.kind, 'category');
+      assert.equal((await free(4, 20)).columns[0]!.kind, 'length', 'alone, 20 values read as free text');
+      const after = await free(4, 20, before);
+      assert.equal(after.columns[0]!.kind, 'category');
+      assert.ok(compareProfiles(before, after, 2).flagged.length >= 5);
+    } finally {
+      db.close();
+    }
+  });
+
   test('a changed constant, a column the baseline lacks, and values too rare to test', () => {
     const numeric = (mean: number, sd: number) => ({
       kind: 'number' as const,

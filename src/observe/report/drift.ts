@@ -75,6 +75,8 @@ function compareShares(old: CategoryProfile, now: CategoryProfile): DriftStatist
   const values = [...new Set([...c0.keys(), ...c1.keys()])];
   const out: DriftStatistic[] = [];
   for (const value of values) {
+    // A value past a profile's named ones is in its `other`: its count there is not known, so it is not tested.
+    if ((!c0.has(value) && old.other > 0) || (!c1.has(value) && now.other > 0)) continue;
     const a = c0.get(value) ?? 0;
     const b = c1.get(value) ?? 0;
     const pooled = (a + b) / (n0 + n1);

@@ -5,7 +5,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { EvalReport, ScoredRun } from '../../eval/run-eval.js';
 import { intervalChart } from './charts.js';
-import { chart, esc, section, STYLE, table } from './render-report.js';
+import { chart, esc, page, section, table } from './render-report.js';
 
 export async function writeEvalReport(path: string, report: EvalReport, command: 'eval' | 'compare'): Promise<void> {
   const html = await renderEvalHtml(report, command);
@@ -27,19 +27,7 @@ export async function renderEvalHtml(report: EvalReport, command: 'eval' | 'comp
     await comparisonSection(report),
     gatesSection(report),
   ].join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
+  return page(title, body);
 }
 
 async function scoresSection(report: EvalReport): Promise<string> {

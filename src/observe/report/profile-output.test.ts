@@ -95,6 +95,36 @@ describe('profileOutput', () => {
     }
   });
 
+  test('a list of objects by its size; dates a CSV reader typed as DATE, as text; one answer per row with --samples', async () => {
+    const db = await openDuckDB();
+    try {
+      await db.connection.run(
+        `CREATE TABLE out AS SELECT [{'name': 'a', 'n': i}, {'name': 'b', 'n': i}][1:1 + i % 2] AS items, ` +
+          `DATE '2026-01-01' + (i % 3)::INTEGER AS due, s AS _sample, 'ok' AS _status ` +
+          `FROM range(30) r(i), range(2) t(s)`,
+      );
+      const columns = await describeRelation(db, 'out');
+      const schema = {
+        properties: {
+          items: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+          due: { type: 'string' },
+        },
+      };
+      const profile = await profileOutput(db, { relation: 'out', columns, answers: ['items', 'due'], schema });
+      const c = byName(profile.columns);
+      assert.ok(c['items']?.kind === 'size');
+      assert.equal(c['items'].n, 30, 'sample 0 of each row only');
+      assert.equal(c['items'].mean, 1.5);
+      assert.deepEqual(c['due']?.kind === 'category' && c['due'].counts.map((v) => v.value), [
+        '2026-01-01',
+        '2026-01-02',
+        '2026-01-03',
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   test('a CSV output, whose nested columns are JSON text, profiles the same', async () => {
     const db = await openDuckDB();
     try {

@@ -52,8 +52,8 @@ interface Target {
 
 /** Strings with at most this many distinct values are shown as shares, not lengths. */
 const MAX_CATEGORIES = 12;
-/** Values shown by name in a category; the rest are `other`. */
-const TOP_VALUES = 15;
+/** Values counted by name in a category (the chart shows the first 15); the rest are `other`. */
+const TOP_VALUES = 200;
 const BINS = 20;
 
 export interface ProfileInput {
@@ -65,14 +65,21 @@ export interface ProfileInput {
   readonly answers: readonly string[];
   /** The answer's JSON Schema, when there is one. */
   readonly schema: Readonly<Record<string, unknown>> | undefined;
+  /** How the baseline measured each column: a string column keeps that measure (shares or lengths), so a change in
+   * its vocabulary shows as drift rather than as a column measured another way. */
+  readonly baseline?: OutputProfile | undefined;
 }
 
 export async function profileOutput(db: DuckDB, input: ProfileInput): Promise<OutputProfile> {
-  const ok = `(SELECT * FROM ${input.relation} WHERE _status = 'ok')`;
   const types = new Map(input.columns.map((c) => [c.name, c.type]));
+  // With --samples, one answer per input row: samples of one row are not independent draws of the distribution.
+  const firstSample = types.has('_sample') ? ' AND _sample = 0' : '';
+  const ok = `(SELECT * FROM ${input.relation} WHERE _status = 'ok'${firstSample})`;
+  const kinds = new Map((input.baseline?.columns ?? []).map((c) => [c.name, c.kind]));
   const targets = await decided(
     db,
     ok,
+    kinds,
     input.answers.flatMap((name) =>
       targetsOf(name, sqlIdentifier(name), types.get(name) ?? 'VARCHAR', propertySchema(input.schema, name)),
     ),
@@ -84,10 +91,10 @@ export async function profileOutput(db: DuckDB, input: ProfileInput): Promise<Ou
     (t, i) => `${t.kind === 'category' ? `(${t.expr})::VARCHAR` : `(${t.expr})::DOUBLE`} AS m${i}`,
   );
   await db.connection.run(
-    `CREATE TEMP TABLE ${table} AS SELECT ${['_status', ...measures].join(', ')} FROM ${input.relation}`,
+    `CREATE TEMP TABLE ${table} AS SELECT ${['_status', ...(firstSample ? ['_sample'] : []), ...measures].join(', ')} FROM ${input.relation}`,
   );
   try {
-    const okRows = `(SELECT * FROM ${table} WHERE _status = 'ok')`;
+    const okRows = `(SELECT * FROM ${table} WHERE _status = 'ok'${firstSample})`;
     const columns: ColumnProfile[] = [];
     for (const [i, target] of targets.entries()) {
       const measured = { ...target, expr: `m${i}` };
@@ -106,8 +113,19 @@ export async function profileOutput(db: DuckDB, input: ProfileInput): Promise<Ou
 
 let profiles = 0;
 
-/** Strings of unknown vocabulary: shares when few distinct values, else lengths (one scan for all of them). */
-async function decided(db: DuckDB, ok: string, targets: readonly Target[]): Promise<Target[]> {
+/** Strings of unknown vocabulary: as the baseline measured them, else shares when few distinct values, else lengths
+ * (one scan for all of them). */
+async function decided(
+  db: DuckDB,
+  ok: string,
+  baseline: ReadonlyMap<string, ColumnProfile['kind']>,
+  all: readonly Target[],
+): Promise<Target[]> {
+  const asLength = (t: Target): Target => ({ ...t, expr: `length(${t.expr})`, kind: 'length' });
+  const targets = all.map((t) => {
+    const kind = t.kind === 'auto' ? baseline.get(t.name) : undefined;
+    return kind === 'category' ? { ...t, kind } : kind === 'length' ? asLength(t) : t;
+  });
   const auto = targets.filter((t) => t.kind === 'auto');
   if (auto.length === 0) return [...targets];
   const reader = await db.connection.runAndReadAll(
@@ -116,9 +134,7 @@ async function decided(db: DuckDB, ok: string, targets: readonly Target[]): Prom
   const distinct = (reader.getRowsJson()[0] ?? []).map(Number);
   return targets.map((t) => {
     if (t.kind !== 'auto') return t;
-    return (distinct[auto.indexOf(t)] ?? 0) <= MAX_CATEGORIES
-      ? { ...t, kind: 'category' }
-      : { ...t, expr: `length(${t.expr})`, kind: 'length' };
+    return (distinct[auto.indexOf(t)] ?? 0) <= MAX_CATEGORIES ? { ...t, kind: 'category' } : asLength(t);
   });
 }
 
@@ -151,6 +167,11 @@ function targetsOf(
 ): readonly Target[] {
   const types = typesOf(node);
   const isText = /^(VARCHAR|JSON)$/.test(type);
+  const isList = /\[\d*\]$/.test(type);
+  // A list (of objects too) is measured by its size; a fixed-size array's is fixed.
+  if (isList || (types.includes('array') && isText)) {
+    return [{ name, expr: isText ? `json_array_length(${expr})` : `len(${expr})`, kind: 'size' }];
+  }
   if (types.includes('object') || type.startsWith('STRUCT')) {
     const properties = node && isRecord(node['properties']) ? node['properties'] : {};
     return Object.entries(properties).flatMap(([field, child]) => {
@@ -161,9 +182,6 @@ function targetsOf(
       return targetsOf(`${name}.${field}`, fieldExpr, fieldType, isRecord(child) ? child : undefined);
     });
   }
-  if (types.includes('array') || type.endsWith('[]')) {
-    return [{ name, expr: isText ? `json_array_length(${expr})` : `len(${expr})`, kind: 'size' }];
-  }
   if (type === 'BOOLEAN' || types.includes('boolean')) {
     return [{ name, expr: isText ? `${expr}::VARCHAR` : expr, kind: 'category' }];
   }
@@ -173,7 +191,8 @@ function targetsOf(
   if (types.includes('number') || types.includes('integer')) {
     return [{ name, expr: `TRY_CAST(${unquoted(expr, type)} AS DOUBLE)`, kind: 'number' }];
   }
-  const text = unquoted(expr, type);
+  // A string the reader typed otherwise (a CSV or JSONL output's dates, timestamps, UUIDs) is measured as its text.
+  const text = isText ? unquoted(expr, type) : `(${expr})::VARCHAR`;
   return [{ name, expr: text, kind: node && Array.isArray(node['enum']) ? 'category' : 'auto' }];
 }
 

@@ -28,6 +28,11 @@ export async function renderReportHtml(
     await throughputSection(record),
     sampleSection(record, sample),
   ].join('\n');
+  return page(title, body);
+}
+
+/** A static page: the style inline, a policy that lets it fetch nothing. */
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -278,7 +283,7 @@ export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export const STYLE = `
+const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;margin:24px auto;max-width:1180px;padding:0 16px}
 h1{font-size:22px;margin:0}h2{font-size:17px;border-bottom:1px solid #dde2ea;padding-bottom:4px;margin-top:28px}
 h3{font-size:14px;margin:14px 0 6px}.sub{color:#5b6576;margin:4px 0 0}

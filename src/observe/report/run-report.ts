@@ -42,8 +42,8 @@ export interface ReportInput {
 export async function writeRunReport(db: DuckDB, input: ReportInput): Promise<RunReport> {
   const paths = reportPaths(input.output);
   const relation = relationSql(fileInput(input.output));
-  const profile = await profileRelation(db, relation, input.draft.job.answers, input.schema);
   const baseline = await baselineOf(db, input);
+  const profile = await profileRelation(db, relation, input.draft.job.answers, input.schema, baseline?.profile);
   const sample = await writeReviewSample(db, {
     relation,
     rows: profile.rows,
@@ -84,9 +84,10 @@ async function profileRelation(
   relation: string,
   answers: readonly string[],
   schema: Readonly<Record<string, unknown>> | undefined,
+  baseline?: OutputProfile,
 ): Promise<OutputProfile> {
   const columns = await describeRelation(db, relation);
-  return profileOutput(db, { relation, columns, answers, schema });
+  return profileOutput(db, { relation, columns, answers, schema, baseline });
 }
 
 async function baselineOf(db: DuckDB, input: ReportInput): Promise<RunRecord['baseline']> {
