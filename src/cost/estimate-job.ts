@@ -91,7 +91,8 @@ export async function estimateJob(job: Job, options: EstimateOptions = {}): Prom
   try {
     const source = await openJobSource(db, job);
     // As a run checks them: the output's columns (no answer column overwrites an input one) and the data checks.
-    if (options.checks) outputColumns(source.columns, answerColumnsOf(job), metaColumns(job.samples, job.output.keepPrompts));
+    if (options.checks)
+      outputColumns(source.columns, answerColumnsOf(job), metaColumns(job.samples, job.output.keepPrompts));
     const skipped = options.checks ? (await checkJobExpectations(db, job, source)).skipped : SkippedRows.none;
     const template = requestTemplate(job);
     const keyOf = jobKeyer(job);
