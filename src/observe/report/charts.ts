@@ -77,28 +77,32 @@ export function shareChart(
   };
 }
 
-/** A histogram of numbers, string lengths or list sizes, with this run's and the baseline's means marked. */
+/** A histogram of numbers, string lengths or list sizes as shares of rows (so runs of different sizes compare), the
+ * baseline's bars behind this run's, and both means marked. */
 export function histogramChart(current: NumericProfile, baseline: NumericProfile | undefined): TopLevelSpec {
   const what = current.kind === 'length' ? 'length (characters)' : current.kind === 'size' ? 'items' : 'value';
-  const bars: Row[] = current.bins.map((b) => ({ from: b.from, to: b.to, count: b.count }));
+  const bars = (p: NumericProfile, run: string): Row[] =>
+    p.bins.map((b) => ({ run, from: b.from, to: b.to, share: p.n ? b.count / p.n : 0, rows: b.count }));
   const means: Row[] = [
     ...(baseline ? [{ run: 'baseline mean', mean: baseline.mean }] : []),
     { run: 'mean', mean: current.mean },
   ];
+  const histogram = (values: Row[], color: string, opacity: number) => ({
+    data: { values },
+    mark: { type: 'bar', color, opacity, tooltip: true },
+    encoding: {
+      x: { field: 'from', type: 'quantitative', bin: { binned: true }, title: what },
+      x2: { field: 'to' },
+      y: { field: 'share', type: 'quantitative', title: 'share of rows', axis: { format: '%' } },
+    },
+  });
   return {
     ...base,
     width: WIDTH,
     title: `${current.name}: ${what}`,
     layer: [
-      {
-        data: { values: bars },
-        mark: { type: 'bar', color: COLORS.current, tooltip: true },
-        encoding: {
-          x: { field: 'from', type: 'quantitative', bin: { binned: true }, title: what },
-          x2: { field: 'to' },
-          y: { field: 'count', type: 'quantitative', title: 'rows' },
-        },
-      },
+      ...(baseline ? [histogram(bars(baseline, 'baseline'), COLORS.baseline, 0.9)] : []),
+      histogram(bars(current, 'this run'), COLORS.current, baseline ? 0.7 : 1),
       {
         data: { values: means },
         mark: { type: 'rule', strokeWidth: 2, strokeDash: [4, 3] },
@@ -115,7 +119,7 @@ export function histogramChart(current: NumericProfile, baseline: NumericProfile
         },
       },
     ],
-  };
+  } as TopLevelSpec;
 }
 
 /** One measure of the run over time (rows per second, mean latency). */
