@@ -66,10 +66,17 @@ async function cost(dir: string, rows: number, url: string): Promise<string[]> {
     }
     const a = Math.min(...without);
     const b = Math.min(...withReport);
+    // The report alone, as `llmap report` builds it again from the output (process start included).
+    const alone = [];
+    for (let rep = 0; rep < 2; rep++) {
+      alone.push(check(await measureNode(CLI, ['report', join(dir, `${shape.name}.parquet`)]), 'report').seconds);
+    }
     const label = `report ${shape.name.padEnd(6)} ${fmt(rows)} rows`;
     lines.push(
       `${label}: re-run from the run state ${a.toFixed(2)} s without the report, ${b.toFixed(2)} s with it ` +
         `(best of 2): the report costs ${(b - a).toFixed(2)} s, ${(b / a).toFixed(2)}× the run without it`,
+      `${label}: llmap report alone ${Math.min(...alone).toFixed(2)} s (best of 2), ` +
+        `${((Math.min(...alone) / a) * 100).toFixed(1)}% of the re-run`,
     );
   }
   return lines;
