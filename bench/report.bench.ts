@@ -10,9 +10,9 @@
 // row with its label), each day's report compared with the day before; the flagged statistics are counted against the
 // 4.55% a 2σ test implies. LLMAP_BENCH_REPORT_ONLY=cost|drift runs one part.
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { duckdbRun, writeReviewsCsv, writeTicketsCsv } from '../test/helpers.js';
+import { writeReviewsCsv, writeRiskDay, writeTicketsCsv } from '../test/helpers.js';
 import { CLI, measureNode, startSimProcess, type MeasuredRun } from './bench-helpers.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -83,32 +83,15 @@ async function cost(dir: string, rows: number, url: string): Promise<string[]> {
 }
 
 async function drift(dir: string, url: string): Promise<string[]> {
-  const schema = join(dir, 'risk.schema.json');
-  writeFileSync(
-    schema,
-    JSON.stringify({
-      type: 'object',
-      properties: { risk: { type: 'string', enum: ['low', 'medium', 'high'] } },
-      required: ['risk'],
-      additionalProperties: false,
-    }),
-  );
   const out = join(dir, 'risk.parquet');
-  const job = ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema, '-o', out];
   const model = ['-m', 'openai:gpt-4o-mini', '--base-url', `${url}/v1`, '--cache-dir', join(dir, 'drift-cache')];
   let tested = 0;
   let flagged = 0;
   let daysFlagged = 0;
   for (let day = 0; day <= 20; day++) {
-    const input = join(dir, `day-${day}.parquet`);
-    await duckdbRun(
-      `COPY (SELECT i AS id, 'message ' || ${day} || '-' || i AS text, ` +
-        `CASE WHEN u < 0.3 THEN 'high' WHEN u < 0.65 THEN 'medium' ELSE 'low' END AS label ` +
-        `FROM (SELECT i, hash(i, ${day + 1000}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
-        `TO '${input}' (FORMAT parquet)`,
-    );
+    const { path: input, job } = await writeRiskDay(dir, day + 1000, 0.3);
     // --json: the summary's text (and its drift lines) on stderr, which the measurement keeps.
-    const run = await measureNode(CLI, ['run', input, ...job, ...model, '--concurrency', '64', '--json']);
+    const run = await measureNode(CLI, ['run', input, ...job, '-o', out, ...model, '--concurrency', '64', '--json']);
     if (run.code !== 0) throw new Error(`day ${day} failed (${run.code}): ${run.stderr}`);
     if (day === 0) continue;
     const none = /drift: none \((\d+) statistics/.exec(run.stderr);

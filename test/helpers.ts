@@ -186,3 +186,33 @@ export function storiesCsv(dir: string, rows: number): string {
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
 }
+
+/**
+ * A day of the drift job: 5,000 messages whose `label` is `high` with probability `high` and `medium` or `low`
+ * evenly otherwise (seeded by `seed`), answered by the simulator's oracle with that label; its schema is written
+ * beside it. Returns the table's path and the job's arguments (prompt and schema).
+ */
+export async function writeRiskDay(
+  dir: string,
+  seed: number,
+  high: number,
+): Promise<{ readonly path: string; readonly job: readonly string[] }> {
+  const path = join(dir, `day-${seed}.parquet`);
+  const schema = join(dir, 'risk.schema.json');
+  writeFileSync(
+    schema,
+    JSON.stringify({
+      type: 'object',
+      properties: { risk: { type: 'string', enum: ['low', 'medium', 'high'] } },
+      required: ['risk'],
+      additionalProperties: false,
+    }),
+  );
+  await duckdbRun(
+    `COPY (SELECT i AS id, 'message ' || ${seed} || '-' || i || ' — ünïcode' AS text, ` +
+      `CASE WHEN u < ${high} THEN 'high' WHEN u < ${high} + ${(1 - high) / 2} THEN 'medium' ELSE 'low' END AS label ` +
+      `FROM (SELECT i, hash(i, ${seed}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
+      `TO ${sqlString(path)} (FORMAT parquet)`,
+  );
+  return { path, job: ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema] };
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startSim, type SimServer } from '../src/sim/index.js';
-import { duckdbRun, EXAMPLE_TICKETS, readRows, runCli, tempDir } from './helpers.js';
+import { EXAMPLE_TICKETS, readRows, runCli, tempDir, writeRiskDay } from './helpers.js';
 
 const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
@@ -119,28 +119,12 @@ describe('the run report', () => {
 
   test('a second day of one distribution is not drift; a 10-point shift of one share is, and exits 8', async () => {
     const out = join(dir, 'risk.parquet');
-    const schema = join(dir, 'risk.schema.json');
-    writeFileSync(
-      schema,
-      JSON.stringify({
-        type: 'object',
-        properties: { risk: { type: 'string', enum: ['low', 'medium', 'high'] } },
-        required: ['risk'],
-        additionalProperties: false,
-      }),
-    );
     // The simulator answers each row with its `label` (the oracle at accuracy 1): the answers' shares are the day's.
-    const ask = ['-p', 'Risk of: {{text}} [sim truth="{{label}}" accuracy=1]', '-s', schema, ...base];
+    const ask = [...(await writeRiskDay(dir, 0, 0.3)).job, ...base];
     const job = [...ask, '-o', out];
     const env = { LLMAP_CACHE_DIR: join(dir, 'risk-cache') };
     const day = async (seed: number, high: number) => {
-      const path = join(dir, `day-${seed}.parquet`);
-      await duckdbRun(
-        `COPY (SELECT i AS id, 'message ' || ${seed} || '-' || i || ' — ünïcode' AS text, ` +
-          `CASE WHEN u < ${high} THEN 'high' WHEN u < ${high} + ${(1 - high) / 2} THEN 'medium' ELSE 'low' END AS label ` +
-          `FROM (SELECT i, hash(i, ${seed}) / 18446744073709551616.0 AS u FROM range(5000) r(i))) ` +
-          `TO '${path}' (FORMAT parquet)`,
-      );
+      const { path } = await writeRiskDay(dir, seed, high);
       const run = await runCli(['run', path, ...job, '--fail-on-drift', '--json'], env);
       return { code: run.code, stderr: run.stderr, summary: JSON.parse(run.stdout || '{}') as DriftSummary };
     };

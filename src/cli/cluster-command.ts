@@ -14,7 +14,8 @@ import { formatCount } from '../observe/progress.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { shellQuote } from './shell-quote.js';
 import { startMetrics, type MetricsEndpoint } from '../observe/metrics/metrics-endpoint.js';
-import { metricsOptions, type CliIo, type MetricsFlags } from './run-command.js';
+import { metricsOptions, type MetricsFlags } from './metrics-flags.js';
+import type { CliIo } from './run-command.js';
 
 /** The flags `run` takes for a distributed job, kept out of the job's own options. */
 export interface ClusterFlags {

@@ -12,7 +12,8 @@ import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { renderRunSummary } from './render-report-summary.js';
 import { runDryRun } from './dry-run-command.js';
 import type { ObservedRun } from '../observe/observed-run.js';
-import { startMetrics, type MetricsOptions } from '../observe/metrics/metrics-endpoint.js';
+import { startMetrics } from '../observe/metrics/metrics-endpoint.js';
+import { metricsOptions, type MetricsFlags } from './metrics-flags.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -238,35 +239,6 @@ function dryRunRows(value: string | boolean): number {
     throw new InputError(`Expected \`--dry-run\` to be a positive integer (rows to show), got ${String(value)}`);
   }
   return n;
-}
-
-export interface MetricsFlags {
-  readonly metricsPort?: string | number;
-  readonly metricsHost?: string;
-  readonly metricsPush?: string;
-}
-
-/** The metrics flags, checked, and the options without them. */
-export function metricsOptions<T extends MetricsFlags>(
-  flags: T,
-): { metrics: MetricsOptions | undefined; rest: Omit<T, keyof MetricsFlags> } {
-  const { metricsPort, metricsHost, metricsPush, ...rest } = flags;
-  if (metricsPort === undefined && metricsPush === undefined) return { metrics: undefined, rest };
-  const port = metricsPort === undefined ? undefined : Number(metricsPort);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    throw new InputError(`Expected \`--metrics-port\` to be a port number (0 to 65535), got ${String(metricsPort)}`);
-  }
-  if (metricsPush !== undefined && !/^https?:\/\/./.test(metricsPush)) {
-    throw new InputError(`Expected \`--metrics-push\` to be a Pushgateway URL (http://host:9091), got ${metricsPush}`);
-  }
-  return {
-    metrics: {
-      ...(port === undefined ? {} : { port }),
-      host: metricsHost ?? '127.0.0.1',
-      ...(metricsPush === undefined ? {} : { push: metricsPush }),
-    },
-    rest,
-  };
 }
 
 /** Commander's collector for a repeatable flag. */

@@ -7,7 +7,7 @@ import type { JobFingerprint } from '../job/job-fingerprint.js';
 import type { LatencyHistogram } from '../observe/latency-histogram.js';
 import type { RunStats } from '../observe/run-stats.js';
 import { readRunRecord, type Quantiles, type RunRecord } from '../observe/report/run-record.js';
-import { writeRunReport, type RecordDraft } from '../observe/report/run-report.js';
+import { writeRunReport, type RecordDraft, type ReportInput } from '../observe/report/run-report.js';
 import type { TimelinePoint } from '../observe/report/timeline.js';
 import { describeInput } from '../table/table-input.js';
 import type { DuckDB } from '../table/duckdb.js';
@@ -35,13 +35,7 @@ export async function reportStep(input: ReportStepInput): Promise<ReportSummary>
       output: summary.output,
       draft: draftOf(input),
       schema: job.schema?.jsonSchema,
-      baseline: job.report.baseline
-        ? job.report.baseline.endsWith('.report.json')
-          ? { record: readRunRecord(job.report.baseline) }
-          : { file: job.report.baseline }
-        : input.previous
-          ? { record: input.previous }
-          : undefined,
+      baseline: baselineOf(job, input.previous),
       driftSigma: job.report.driftSigma,
     });
     return {
@@ -67,6 +61,13 @@ export async function reportStep(input: ReportStepInput): Promise<ReportSummary>
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** --baseline (a report's record, or an output to profile), else the output's previous report, if any. */
+function baselineOf(job: Job, previous: RunRecord | undefined): ReportInput['baseline'] {
+  const given = job.report.baseline;
+  if (given === undefined) return previous ? { record: previous } : undefined;
+  return given.endsWith('.report.json') ? { record: readRunRecord(given) } : { file: given };
 }
 
 function draftOf(input: ReportStepInput): RecordDraft {
